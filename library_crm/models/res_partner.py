@@ -1,0 +1,174 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+READER_CATEGORIES = [
+    ("undergraduate", "Undergraduate"),
+    ("postgraduate", "Postgraduate"),
+    ("doctoral", "Doctoral Student"),
+    ("faculty", "Faculty"),
+    ("staff", "Staff"),
+    ("alumni", "Alumni"),
+    ("public", "Public"),
+]
+
+EDUCATION_LEVELS = [
+    ("secondary", "Secondary School"),
+    ("junior_college", "Junior College"),
+    ("bachelor", "Bachelor"),
+    ("master", "Master"),
+    ("doctorate", "Doctorate"),
+]
+
+LIBRARY_GROUP = "library_crm.group_library_librarian"
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+    _rec_names_search = [
+        "complete_name",
+        "email",
+        "ref",
+        "vat",
+        "company_registry",
+        "reader_card_number",
+    ]
+
+    is_reader = fields.Boolean(string="Reader", index=True, copy=False, tracking=True)
+    reader_card_number = fields.Char(
+        string="Card Number",
+        index="btree_not_null",
+        copy=False,
+        tracking=True,
+        help="Library card or account number; stored trimmed and upper-case.",
+    )
+    reader_category = fields.Selection(READER_CATEGORIES, index=True, tracking=True)
+    library_department_id = fields.Many2one(
+        "library.department",
+        string="Department",
+        index="btree_not_null",
+        ondelete="restrict",
+        tracking=True,
+    )
+    library_major_id = fields.Many2one(
+        "library.major",
+        string="Major",
+        index="btree_not_null",
+        ondelete="restrict",
+        domain="[('department_id', '=?', library_department_id)]",
+        tracking=True,
+    )
+    education_level = fields.Selection(EDUCATION_LEVELS)
+    enrollment_year = fields.Integer(aggregator=False)
+    birthdate = fields.Date(groups=LIBRARY_GROUP)
+    age = fields.Integer(compute="_compute_age", groups=LIBRARY_GROUP)
+    reader_since = fields.Date(copy=False)
+    card_expiry_date = fields.Date(copy=False, tracking=True)
+    is_card_expired = fields.Boolean(compute="_compute_is_card_expired")
+    interest_ids = fields.Many2many(
+        "library.interest",
+        "library_interest_res_partner_rel",
+        "partner_id",
+        "interest_id",
+        string="Interests",
+    )
+    wechat_id = fields.Char(string="WeChat ID", groups=LIBRARY_GROUP)
+    qq_number = fields.Char(string="QQ Number", groups=LIBRARY_GROUP)  # pylint: disable=attribute-string-redundant
+    reader_notes = fields.Html(
+        groups=LIBRARY_GROUP,
+        help="What the library knows about this reader: impressions, "
+        "special information needs, frictions.",
+    )
+    responsible_librarian_id = fields.Many2one(
+        "res.users",
+        index="btree_not_null",
+        tracking=True,
+        domain=lambda self: [("all_group_ids", "in", self.env.ref(LIBRARY_GROUP).id)],
+    )
+
+    _reader_card_company_unique = models.UniqueIndex(
+        "(reader_card_number, COALESCE(company_id, 0)) "
+        "WHERE is_reader IS TRUE AND reader_card_number IS NOT NULL",
+        "Another reader already has this card number.",
+    )
+
+    @api.depends("birthdate")
+    def _compute_age(self):
+        today = fields.Date.context_today(self)
+        for partner in self:
+            partner.age = relativedelta(today, partner.birthdate).years if partner.birthdate else 0
+
+    @api.depends("card_expiry_date")
+    def _compute_is_card_expired(self):
+        today = fields.Date.context_today(self)
+        for partner in self:
+            partner.is_card_expired = bool(
+                partner.card_expiry_date and partner.card_expiry_date < today
+            )
+
+    @api.constrains("library_department_id", "library_major_id")
+    def _check_major_department(self):
+        for partner in self:
+            major = partner.library_major_id
+            if major and major.department_id != partner.library_department_id:
+                raise ValidationError(
+                    self.env._(
+                        "The major %(major)s belongs to %(department)s, not to the "
+                        "reader's department.",
+                        major=major.display_name,
+                        department=major.department_id.display_name,
+                    )
+                )
+
+    @api.constrains("is_reader", "is_company")
+    def _check_reader_is_person(self):
+        for partner in self:
+            if partner.is_reader and partner.is_company:
+                raise ValidationError(
+                    self.env._(
+                        "%(name)s is a company and cannot be a reader.", name=partner.display_name
+                    )
+                )
+
+    @api.onchange("library_department_id")
+    def _onchange_library_department_id(self):
+        if self.library_major_id.department_id != self.library_department_id:
+            self.library_major_id = False
+
+    @api.onchange("library_major_id")
+    def _onchange_library_major_id(self):
+        if self.library_major_id:
+            self.library_department_id = self.library_major_id.department_id
+
+    @api.model
+    def _normalize_card_number(self, card_number):
+        """Card numbers come from scanners, spreadsheets and typing: compare
+        them trimmed and upper-case."""
+        if not card_number:
+            return False
+        return card_number.strip().upper() or False
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        today = fields.Date.context_today(self)
+        for vals in vals_list:
+            if "reader_card_number" in vals:
+                vals["reader_card_number"] = self._normalize_card_number(
+                    vals["reader_card_number"]
+                )
+            if vals.get("is_reader"):
+                vals.setdefault("reader_since", today)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "reader_card_number" in vals:
+            vals["reader_card_number"] = self._normalize_card_number(vals["reader_card_number"])
+        res = super().write(vals)
+        if vals.get("is_reader"):
+            # A reader keeps the date they first became one.
+            self.filtered(lambda p: not p.reader_since).reader_since = fields.Date.context_today(
+                self
+            )
+        return res

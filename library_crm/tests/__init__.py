@@ -1,0 +1,6 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from . import test_reader
+from . import test_department
+from . import test_access
+from . import test_reader_import
+from . import test_ui

@@ -1,0 +1,462 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import base64
+import csv
+import datetime
+import io
+import re
+from collections import Counter
+
+from openpyxl import load_workbook
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.mail import email_normalize
+
+from ..models.res_partner import READER_CATEGORIES
+
+BATCH_SIZE = 1000
+SHOWN_ERRORS = 200
+
+# Column names accepted in the header row, in English or Chinese, compared
+# lower-case with "_" and "-" read as spaces.
+COLUMN_ALIASES = {
+    "card_number": (
+        "card number",
+        "card",
+        "card no",
+        "reader card number",
+        "读者证号",
+        "证号",
+        "借书证号",
+        "读者条码",
+    ),
+    "name": ("name", "reader name", "姓名", "读者姓名"),
+    "email": ("email", "e mail", "mail", "邮箱", "电子邮箱", "电子邮件"),
+    "phone": ("phone", "mobile", "telephone", "电话", "手机", "手机号", "联系电话"),
+    "category": (
+        "category",
+        "reader category",
+        "读者类别",
+        "读者类型",
+        "读者层次",
+    ),
+    "department_code": (
+        "department code",
+        "department",
+        "院系代码",
+        "院系编号",
+        "院系",
+    ),
+    "major_code": ("major code", "major", "专业代码", "专业编号", "专业"),
+    "enrollment_year": ("enrollment year", "year of enrollment", "入学年份", "入学年度"),
+    "birthdate": ("birthdate", "birth date", "date of birth", "出生日期"),
+    "card_expiry_date": (
+        "card expiry",
+        "card expiry date",
+        "expiry date",
+        "有效期至",
+        "证件有效期",
+        "到期日期",
+    ),
+}
+HEADER_TO_COLUMN = {
+    alias: column for column, aliases in COLUMN_ALIASES.items() for alias in aliases
+}
+
+# Reader categories as ILS and campus exports spell them.
+CATEGORY_ALIASES = {
+    "本科生": "undergraduate",
+    "本科": "undergraduate",
+    "硕士研究生": "postgraduate",
+    "硕士生": "postgraduate",
+    "研究生": "postgraduate",
+    "博士研究生": "doctoral",
+    "博士生": "doctoral",
+    "教师": "faculty",
+    "teacher": "faculty",
+    "职工": "staff",
+    "校友": "alumni",
+    "社会读者": "public",
+}
+for _code, _label in READER_CATEGORIES:
+    CATEGORY_ALIASES[_code] = _code
+    CATEGORY_ALIASES[_label.lower()] = _code
+
+DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+# Reader fields the import compares and writes, by import column.
+READER_FIELDS = {
+    "name": "name",
+    "email": "email",
+    "phone": "phone",
+    "category": "reader_category",
+    "department_code": "library_department_id",
+    "major_code": "library_major_id",
+    "enrollment_year": "enrollment_year",
+    "birthdate": "birthdate",
+    "card_expiry_date": "card_expiry_date",
+}
+
+
+def _cell_text(value):
+    """Spreadsheet cells arrive as str, int, float or dates: give text."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    return str(value).strip()
+
+
+class LibraryReaderImport(models.TransientModel):
+    _name = "library.reader.import"
+    _description = "Import Readers"
+
+    file = fields.Binary(attachment=False)
+    filename = fields.Char()
+    state = fields.Selection(
+        [("upload", "Upload"), ("done", "Done")], default="upload", required=True
+    )
+    created_count = fields.Integer(string="Created", readonly=True)
+    updated_count = fields.Integer(string="Updated", readonly=True)
+    unchanged_count = fields.Integer(string="Unchanged", readonly=True)
+    rejected_count = fields.Integer(string="Rejected", readonly=True)
+    rejected_file = fields.Binary(string="Rejected Rows", attachment=False, readonly=True)
+    rejected_filename = fields.Char(readonly=True)
+    error_ids = fields.One2many(
+        "library.reader.import.error", "import_id", string="Rejected Rows Shown"
+    )
+
+    def action_import(self):
+        self.ensure_one()
+        if not self.file:
+            raise UserError(self.env._("Choose a CSV or XLSX file to import."))
+        result = self._import_content(base64.b64decode(self.file))
+        rejected = result["rejected"]
+        values = {
+            "state": "done",
+            "created_count": result["created"],
+            "updated_count": result["updated"],
+            "unchanged_count": result["unchanged"],
+            "rejected_count": len(rejected),
+            "error_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "row_number": row_number,
+                        "card_number": cells.get("card_number", ""),
+                        "reader_name": cells.get("name", ""),
+                        "reason": reason,
+                    },
+                )
+                for row_number, cells, reason in rejected[:SHOWN_ERRORS]
+            ],
+        }
+        if rejected:
+            stem = (self.filename or "readers").rsplit(".", 1)[0]
+            values["rejected_file"] = base64.b64encode(
+                self._rejected_csv(result["header"], result["rejected_raw"])
+            )
+            values["rejected_filename"] = f"{stem}-rejected.csv"
+        self.write(values)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Import Readers"),
+        }
+
+    def action_view_readers(self):
+        return self.env["ir.actions.act_window"]._for_xml_id("library_crm.action_library_reader")
+
+    # ------------------------------------------------------------------
+    # Reading the file
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _iter_rows(self, content):
+        """Yield the rows of a CSV or XLSX file as lists of cell values."""
+        if content[:2] == b"PK":
+            yield from self._iter_xlsx_rows(content)
+            return
+        if content[:4] == b"\xd0\xcf\x11\xe0":
+            raise UserError(
+                self.env._(
+                    "Old .xls files are not supported: save the sheet as .xlsx "
+                    "or CSV and import it again."
+                )
+            )
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            # Excel on Chinese Windows saves CSV in GB18030/GBK.
+            try:
+                text = content.decode("gb18030")
+            except UnicodeDecodeError as exc:
+                raise UserError(
+                    self.env._("The file is neither UTF-8 nor GBK text, CSV or XLSX.")
+                ) from exc
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+        yield from csv.reader(io.StringIO(text), dialect)
+
+    @api.model
+    def _iter_xlsx_rows(self, content):
+        try:
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds on a broken file
+            raise UserError(self.env._("This XLSX file cannot be read.")) from exc
+        try:
+            for row in workbook.active.iter_rows(values_only=True):
+                yield list(row)
+        finally:
+            workbook.close()
+
+    @api.model
+    def _map_header(self, header):
+        columns = {}
+        for index, title in enumerate(header):
+            key = re.sub(r"[_\-\s]+", " ", _cell_text(title).lower()).strip()
+            column = HEADER_TO_COLUMN.get(key)
+            if column and column not in columns:
+                columns[column] = index
+        missing = [c for c in ("card_number", "name") if c not in columns]
+        if missing:
+            raise UserError(
+                self.env._(
+                    "The first row must name the columns. Card number (读者证号) and "
+                    "name (姓名) are required; accepted column names: %(names)s",
+                    names=", ".join(aliases[0] for aliases in COLUMN_ALIASES.values()),
+                )
+            )
+        return columns
+
+    # ------------------------------------------------------------------
+    # Checking rows
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _messages(self):
+        """Translated reasons, looked up once per import rather than per row."""
+        return {
+            "no_card": self.env._("Card number is missing."),
+            "no_name": self.env._("Name is missing."),
+            "email": self.env._("E-mail address is not valid."),
+            "category": self.env._("Unknown reader category."),
+            "department": self.env._("Unknown department code."),
+            "major": self.env._("Unknown major code."),
+            "major_department": self.env._("The major does not belong to the department."),
+            "year": self.env._("Enrollment year is not a year."),
+            "birthdate": self.env._("Birthdate is not a date (use YYYY-MM-DD)."),
+            "card_expiry_date": self.env._("Card expiry is not a date (use YYYY-MM-DD)."),
+            "duplicate": self.env._("The card number appears more than once in the file."),
+        }
+
+    @api.model
+    def _parse_date(self, value):
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        text = _cell_text(value)
+        match = DATE_RE.match(text) or COMPACT_DATE_RE.match(text)
+        if not match:
+            raise ValueError(text)
+        return datetime.date(*(int(part) for part in match.groups()))
+
+    @api.model
+    def _check_row(self, cells, references, messages):
+        """Return (values, reason): reader values from the row's non-empty
+        cells, or the first reason to reject the row."""
+        values = {}
+        if not cells.get("card_number"):
+            return None, messages["no_card"]
+        if not cells.get("name"):
+            return None, messages["no_name"]
+        values["name"] = cells["name"]
+        if email := cells.get("email"):
+            if not email_normalize(email):
+                return None, messages["email"]
+            values["email"] = email
+        if cells.get("phone"):
+            values["phone"] = cells["phone"]
+        if category := cells.get("category"):
+            code = CATEGORY_ALIASES.get(category.lower())
+            if not code:
+                return None, messages["category"]
+            values["reader_category"] = code
+        department = major = None
+        if code := cells.get("department_code"):
+            department = references["departments"].get(code.upper())
+            if not department:
+                return None, messages["department"]
+            values["library_department_id"] = department
+        if code := cells.get("major_code"):
+            major = references["majors"].get(code.upper())
+            if not major:
+                return None, messages["major"]
+            major_id, major_department = major
+            if department and major_department != department:
+                return None, messages["major_department"]
+            values["library_major_id"] = major_id
+            values["library_department_id"] = major_department
+        if year := cells.get("enrollment_year"):
+            if not year.isdigit() or not 1900 <= int(year) <= 2100:
+                return None, messages["year"]
+            values["enrollment_year"] = int(year)
+        for column in ("birthdate", "card_expiry_date"):
+            if raw := cells.get(column):
+                try:
+                    values[column] = self._parse_date(raw)
+                except ValueError:
+                    return None, messages[column]
+        return values, None
+
+    @api.model
+    def _load_references(self):
+        company = self.env.company
+        departments = self.env["library.department"].search_read(
+            [("company_id", "=", company.id)], ["code"]
+        )
+        majors = self.env["library.major"].search_read(
+            [("company_id", "=", company.id)], ["code", "department_id"]
+        )
+        return {
+            "departments": {d["code"]: d["id"] for d in departments},
+            "majors": {m["code"]: (m["id"], m["department_id"][0]) for m in majors},
+        }
+
+    # ------------------------------------------------------------------
+    # Importing
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _import_content(self, content):
+        """Upsert readers by card number from CSV/XLSX bytes.
+
+        Returns counts, the rejected rows with reasons, and the raw rejected
+        rows for the downloadable file. Good rows are imported even when
+        others are rejected; rows whose values match the reader are left
+        untouched, so importing a file twice changes nothing the second time.
+        """
+        header, columns = self._read_header(content)
+        normalize = self.env["res.partner"]._normalize_card_number
+        card_index = columns["card_number"]
+
+        # First pass: a card number given twice is ambiguous, reject every copy.
+        card_counts = Counter(
+            normalize(_cell_text(row[card_index]))
+            for row in self._data_rows(content)
+            if card_index < len(row)
+        )
+        messages = self._messages()
+        references = self._load_references()
+        result = {
+            "header": header,
+            "created": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": [],
+            "rejected_raw": [],
+        }
+        batch = []
+        for row_number, row in enumerate(self._data_rows(content), start=2):
+            if not any(_cell_text(value) for value in row):
+                continue
+            cells = {
+                column: _cell_text(row[index]) if index < len(row) else ""
+                for column, index in columns.items()
+            }
+            card_number = normalize(cells["card_number"])
+            values, reason = self._check_row(cells, references, messages)
+            if not reason and card_counts[card_number] > 1:
+                reason = messages["duplicate"]
+            if reason:
+                result["rejected"].append((row_number, cells, reason))
+                result["rejected_raw"].append((row_number, row, reason))
+                continue
+            batch.append((card_number, values))
+            if len(batch) >= BATCH_SIZE:
+                self._upsert_batch(batch, result)
+                batch = []
+        if batch:
+            self._upsert_batch(batch, result)
+        return result
+
+    @api.model
+    def _read_header(self, content):
+        for row in self._iter_rows(content):
+            if any(_cell_text(value) for value in row):
+                return [_cell_text(value) for value in row], self._map_header(row)
+        raise UserError(self.env._("The file is empty."))
+
+    @api.model
+    def _data_rows(self, content):
+        rows = self._iter_rows(content)
+        for row in rows:
+            if any(_cell_text(value) for value in row):
+                break
+        yield from rows
+
+    @api.model
+    def _upsert_batch(self, batch, result):
+        Partner = self.env["res.partner"].with_context(
+            active_test=False,
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            mail_notrack=True,
+        )
+        company = self.env.company
+        field_names = list(READER_FIELDS.values())
+        existing = {
+            partner["reader_card_number"]: partner
+            for partner in Partner.search_read(
+                [
+                    ("is_reader", "=", True),
+                    ("reader_card_number", "in", [card for card, _v in batch]),
+                    ("company_id", "in", [company.id, False]),
+                ],
+                ["reader_card_number", *field_names],
+                load=None,
+            )
+        }
+        to_create = []
+        for card_number, values in batch:
+            partner = existing.get(card_number)
+            if not partner:
+                to_create.append(
+                    dict(
+                        values,
+                        is_reader=True,
+                        reader_card_number=card_number,
+                        company_id=company.id,
+                    )
+                )
+                continue
+            changes = {name: value for name, value in values.items() if partner[name] != value}
+            if changes:
+                Partner.browse(partner["id"]).write(changes)
+                result["updated"] += 1
+            else:
+                result["unchanged"] += 1
+        if to_create:
+            Partner.create(to_create)
+            result["created"] += len(to_create)
+
+    @api.model
+    def _rejected_csv(self, header, rejected_raw):
+        output = io.StringIO()
+        writer = csv.writer(output)
+        writer.writerow([self.env._("Row"), self.env._("Reason"), *header])
+        for row_number, row, reason in rejected_raw:
+            writer.writerow([row_number, reason, *(_cell_text(v) for v in row)])
+        # BOM so that Excel opens the Chinese text as UTF-8.
+        return output.getvalue().encode("utf-8-sig")

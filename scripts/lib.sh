@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Shared by run.sh and test.sh: prepare the machine, idempotently.
+# Every step checks before it acts, so a second run only costs the checks.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ODOO_SRC="${ODOO_SRC:-/opt/odoo-19.0}"
+ODOO_REPO_URL="${ODOO_REPO_URL:-https://github.com/odoo/odoo.git}"
+VENV="${LIBRARY_CRM_VENV:-$REPO/.venv}"
+LINT_VENV="${LIBRARY_CRM_LINT_VENV:-$REPO/.venv-lint}"
+STATE_DIR="$REPO/.odoo"
+PGDATA_LOCAL="${LIBRARY_CRM_PGDATA:-$REPO/.pgdata}"
+PYTHON="${PYTHON:-python3}"
+
+# Debian packages: what Odoo's Python requirements build against, what the
+# product uses (PDF, Chinese fonts, browser tours), PostgreSQL.
+SYSTEM_PACKAGES=(
+    git python3-venv python3-dev build-essential
+    libpq-dev libldap2-dev libsasl2-dev libxml2-dev libxslt1-dev libjpeg-dev zlib1g-dev
+    postgresql postgresql-client
+    wkhtmltopdf chromium fonts-noto-cjk poppler-utils
+)
+
+log() { printf '\033[1;34m[library_crm]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[library_crm] %s\033[0m\n' "$*" >&2; exit 1; }
+
+ensure_system_packages() {
+    command -v dpkg-query >/dev/null || { log "not Debian/Ubuntu: install by hand: ${SYSTEM_PACKAGES[*]}"; return; }
+    local missing=() pkg
+    for pkg in "${SYSTEM_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    if [ "$(id -u)" -ne 0 ]; then
+        die "missing system packages; run as root or install them: sudo apt-get install ${missing[*]}"
+    fi
+    log "installing system packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_odoo_source() {
+    if [ ! -f "$ODOO_SRC/odoo-bin" ]; then
+        log "cloning Odoo 19.0 into $ODOO_SRC (set ODOO_SRC to use another checkout)"
+        git clone --quiet --depth 1 --branch 19.0 "$ODOO_REPO_URL" "$ODOO_SRC"
+    fi
+}
+
+ensure_venvs() {
+    local stamp want
+    want="$(cat "$ODOO_SRC/requirements.txt" "$REPO/requirements-dev.txt" | sha256sum | cut -d' ' -f1)"
+    stamp="$VENV/.library_crm-requirements"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        log "installing Odoo's requirements and dev tools into $VENV"
+        [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+        # Some pinned sdists import pkg_resources at build time.
+        local constraint
+        constraint="$(mktemp)"
+        echo 'setuptools<72' >"$constraint"
+        PIP_CONSTRAINT="$constraint" "$VENV/bin/pip" install -q --disable-pip-version-check \
+            -r "$ODOO_SRC/requirements.txt" -r "$REPO/requirements-dev.txt"
+        rm -f "$constraint"
+        echo "$want" >"$stamp"
+    fi
+    want="$(sha256sum "$REPO/requirements-lint.txt" | cut -d' ' -f1)"
+    stamp="$LINT_VENV/.library_crm-requirements"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        log "installing lint tools into $LINT_VENV"
+        [ -x "$LINT_VENV/bin/python" ] || "$PYTHON" -m venv "$LINT_VENV"
+        "$LINT_VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/requirements-lint.txt"
+        echo "$want" >"$stamp"
+    fi
+}
+
+# Use the PostgreSQL server that libpq's defaults reach (PGHOST, PGPORT,
+# PGUSER...). When none answers, start a project-local cluster.
+ensure_postgres() {
+    if pg_isready -q 2>/dev/null; then
+        if ! psql -d postgres -Atqc 'select 1' >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+            # A fresh Debian server knows only the postgres role, which Odoo refuses.
+            log "creating PostgreSQL role $(id -un)"
+            runuser -u postgres -- createuser --superuser "$(id -un)"
+        fi
+        psql -d postgres -Atqc 'select 1' >/dev/null \
+            || die "PostgreSQL answers but refuses user ${PGUSER:-$(id -un)}: set PGUSER/PGPASSWORD"
+        return
+    fi
+    local pgbin
+    pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+    [ -n "$pgbin" ] || die "no PostgreSQL server answers and none is installed (apt-get install postgresql)"
+    local run_as=() owner
+    owner="$(id -un)"
+    if [ "$(id -u)" -eq 0 ]; then
+        # initdb and postgres refuse to run as root.
+        owner=postgres
+        run_as=(runuser -u postgres --)
+    fi
+    local sockets="$PGDATA_LOCAL/run"
+    if [ ! -f "$PGDATA_LOCAL/data/PG_VERSION" ]; then
+        log "no PostgreSQL answers: creating a local cluster in $PGDATA_LOCAL"
+        mkdir -p "$PGDATA_LOCAL/data" "$sockets"
+        chown -R "$owner" "$PGDATA_LOCAL"
+        "${run_as[@]}" test -w "$PGDATA_LOCAL/data" \
+            || die "user $owner cannot write $PGDATA_LOCAL; set LIBRARY_CRM_PGDATA to a folder it can reach"
+        "${run_as[@]}" "$pgbin/initdb" -D "$PGDATA_LOCAL/data" -U odoo --auth=trust -E UTF8 >/dev/null
+    fi
+    export PGHOST="$sockets" PGPORT="${LIBRARY_CRM_PGPORT:-5433}" PGUSER=odoo PGDATABASE=postgres
+    if ! pg_isready -q; then
+        log "starting the local PostgreSQL cluster (socket in $sockets, port $PGPORT)"
+        "${run_as[@]}" "$pgbin/pg_ctl" -D "$PGDATA_LOCAL/data" -l "$PGDATA_LOCAL/postgres.log" -w \
+            -o "-k $sockets -p $PGPORT -c listen_addresses=''" start >/dev/null
+    fi
+}
+
+# Odoo configuration for one database; db connection comes from libpq's
+# environment, so it follows ensure_postgres.
+write_odoo_config() {  # $1 = file, $2 = database, $3 = http port
+    mkdir -p "$STATE_DIR/data"
+    cat >"$1" <<CONF
+[options]
+addons_path = $ODOO_SRC/addons,$REPO
+data_dir = $STATE_DIR/data
+db_name = $2
+dbfilter = ^$2\$
+http_port = $3
+http_interface = ${LIBRARY_CRM_HTTP_INTERFACE:-127.0.0.1}
+list_db = False
+CONF
+}
+
+odoo_bin() {
+    "$VENV/bin/python" "$ODOO_SRC/odoo-bin" "$@"
+}
+
+prepare() {
+    ensure_system_packages
+    ensure_odoo_source
+    ensure_venvs
+    ensure_postgres
+}

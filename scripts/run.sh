@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Prepare everything and serve Odoo 19 with library_crm and demo data.
+#   scripts/run.sh               prepare, then serve on http://localhost:8069
+#   scripts/run.sh --setup-only  prepare and build the database, don't serve
+# Environment: ODOO_SRC, LIBRARY_CRM_DB (library_crm), LIBRARY_CRM_PORT (8069),
+# PGHOST/PGPORT/PGUSER; see README.md.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DB="${LIBRARY_CRM_DB:-library_crm}"
+PORT="${LIBRARY_CRM_PORT:-8069}"
+CONF="$STATE_DIR/run.conf"
+
+prepare
+write_odoo_config "$CONF" "$DB" "$PORT"
+
+# Update the database only when the addon changed since the last run.
+addon_hash="$(cd "$REPO" && find library_crm -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+stamp="$STATE_DIR/$DB.installed"
+installed="$(psql -d "$DB" -Atqc "select state from ir_module_module where name = 'library_crm'" 2>/dev/null || true)"
+if [ "$installed" != "installed" ]; then
+    log "installing library_crm in $DB with demo data and Chinese (zh_CN)"
+    odoo_bin -c "$CONF" -d "$DB" -i library_crm --with-demo --load-language=zh_CN \
+        --stop-after-init --log-level=warn
+    echo "$addon_hash" >"$stamp"
+elif [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$addon_hash" ]; then
+    log "updating library_crm in $DB"
+    odoo_bin -c "$CONF" -d "$DB" -u library_crm --stop-after-init --log-level=warn
+    echo "$addon_hash" >"$stamp"
+fi
+
+if [ "${1:-}" = "--setup-only" ]; then
+    log "ready: database $DB; serve it with scripts/run.sh"
+    exit 0
+fi
+log "serving http://localhost:$PORT - log in as admin / admin (librarian / librarian for a librarian)"
+exec "$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB"
