@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import date
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -50,8 +52,29 @@ class LibraryDepartment(models.Model):
     description = fields.Html(
         help="Research areas, history and particular needs of the department."
     )
+    contact_ids = fields.Many2many(
+        "res.partner",
+        "library_department_contact_rel",
+        "department_id",
+        "partner_id",
+        string="Department Contacts",
+        help="The department's own people the library deals with: dean, "
+        "research secretary, library committee member...",
+    )
+    review_contact_id = fields.Many2one(
+        "res.partner",
+        domain="[('id', 'in', contact_ids)]",
+        help="Writes the department's yearly summary of its liaison librarians.",
+    )
+    project_ids = fields.One2many("library.research.project", "department_id")
     reader_count = fields.Integer(compute="_compute_reader_count")
+    faculty_count = fields.Integer(compute="_compute_reader_count")
     major_count = fields.Integer(compute="_compute_major_count")
+    project_count = fields.Integer(compute="_compute_liaison_counts")
+    deliverable_count = fields.Integer(compute="_compute_liaison_counts")
+    interaction_count = fields.Integer(compute="_compute_liaison_counts")
+    last_contact_date = fields.Datetime(compute="_compute_liaison_counts")
+    days_since_contact = fields.Integer(compute="_compute_liaison_counts")
 
     _code_company_unique = models.UniqueIndex(
         "(company_id, code)",
@@ -69,19 +92,46 @@ class LibraryDepartment(models.Model):
             department.display_name = " / ".join(reversed(names))
 
     def _compute_reader_count(self):
-        counts = dict(
-            self.env["res.partner"]._read_group(
-                [("library_department_id", "child_of", self.ids)],
-                ["library_department_id"],
-                ["__count"],
-            )
+        groups = self.env["res.partner"]._read_group(
+            [("is_reader", "=", True), ("library_department_id", "child_of", self.ids)],
+            ["library_department_id", "reader_category"],
+            ["__count"],
         )
         for department in self:
-            department.reader_count = sum(
-                count
-                for dept, count in counts.items()
+            own = [
+                (category, count)
+                for dept, category, count in groups
                 if str(department.id) in dept.parent_path.split("/")
+            ]
+            department.reader_count = sum(count for _category, count in own)
+            department.faculty_count = sum(
+                count for category, count in own if category == "faculty"
             )
+
+    def _compute_liaison_counts(self):
+        def counts(model, domain=()):
+            return dict(
+                self.env[model]._read_group(
+                    [("department_id", "in", self.ids), *domain], ["department_id"], ["__count"]
+                )
+            )
+
+        projects = counts("library.research.project")
+        deliverables = counts("library.liaison.deliverable")
+        interactions = counts("library.interaction")
+        last_contacts = dict(
+            self.env["library.contact.timeline"]._read_group(
+                [("department_id", "in", self.ids)], ["department_id"], ["date:max"]
+            )
+        )
+        now = fields.Datetime.now()
+        for department in self:
+            last = last_contacts.get(department, False)
+            department.project_count = projects.get(department, 0)
+            department.deliverable_count = deliverables.get(department, 0)
+            department.interaction_count = interactions.get(department, 0)
+            department.last_contact_date = last
+            department.days_since_contact = (now - last).days if last else 0
 
     def _compute_major_count(self):
         counts = dict(
@@ -150,9 +200,123 @@ class LibraryDepartment(models.Model):
         }
         return action
 
-    def action_view_majors(self):
+    def _scorecard_data(self, year):
+        """Figures of the department scorecard for `year`, in a few grouped
+        queries: coverage by reader category, projects, deliverables, contacts."""
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("library_crm.action_library_major")
+        start = fields.Datetime.to_datetime(date(year, 1, 1))
+        end = fields.Datetime.to_datetime(date(year + 1, 1, 1))
+        readers_domain = [
+            ("is_reader", "=", True),
+            ("library_department_id", "child_of", self.id),
+        ]
+        readers = dict(
+            self.env["res.partner"]._read_group(readers_domain, ["reader_category"], ["__count"])
+        )
+        contacted = dict(
+            self.env["library.contact.timeline"]._read_group(
+                [
+                    ("date", ">=", start),
+                    ("date", "<", end),
+                    ("partner_id", "any", readers_domain),
+                ],
+                ["partner_id.reader_category"],
+                ["partner_id:count_distinct"],
+            )
+        )
+        categories = (
+            self.env["res.partner"]._fields["reader_category"]._description_selection(self.env)
+        )
+        coverage = [
+            {
+                "label": label,
+                "readers": readers.get(code, 0),
+                "contacted": contacted.get(code, 0),
+                "share": 100 * contacted.get(code, 0) // readers[code],
+            }
+            for code, label in categories
+            if readers.get(code)
+        ]
+        total_readers = sum(readers.values())
+        total_contacted = sum(contacted.values())
+
+        def labelled(model, field, domain, aggregate="__count"):
+            labels = dict(self.env[model]._fields[field]._description_selection(self.env))
+            return [
+                (labels[value], count)
+                for value, count in self.env[model]._read_group(
+                    [("department_id", "=", self.id), *domain], [field], [aggregate]
+                )
+            ]
+
+        deliverable_domain = [("date", ">=", start.date()), ("date", "<", end.date())]
+        ratings = [
+            int(rating) * count
+            for rating, count in self.env["library.liaison.deliverable"]._read_group(
+                [
+                    ("department_id", "=", self.id),
+                    ("feedback_rating", "!=", False),
+                    *deliverable_domain,
+                ],
+                ["feedback_rating"],
+                ["__count"],
+            )
+        ]
+        rated = self.env["library.liaison.deliverable"].search_count(
+            [
+                ("department_id", "=", self.id),
+                ("feedback_rating", "!=", False),
+                *deliverable_domain,
+            ]
+        )
+        return {
+            "coverage": coverage,
+            "readers": total_readers,
+            "contacted": total_contacted,
+            "share": 100 * total_contacted // total_readers if total_readers else 0,
+            "projects": labelled("library.research.project", "stage", []),
+            "deliverables": labelled("library.liaison.deliverable", "kind", deliverable_domain),
+            "interactions": labelled(
+                "library.interaction", "kind", [("date", ">=", start), ("date", "<", end)]
+            ),
+            "feedback": sum(ratings) / rated if rated else 0.0,
+        }
+
+    def _action_for(self, xmlid):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
         action["domain"] = [("department_id", "=", self.id)]
         action["context"] = {"default_department_id": self.id}
         return action
+
+    def action_view_projects(self):
+        return self._action_for("library_crm.action_library_research_project")
+
+    def action_view_deliverables(self):
+        return self._action_for("library_crm.action_library_liaison_deliverable")
+
+    def action_view_interactions(self):
+        return self._action_for("library_crm.action_library_interaction")
+
+    def action_view_timeline(self):
+        return self._action_for("library_crm.action_library_contact_timeline")
+
+    def action_log_interaction(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log a Contact"),
+            "res_model": "library.interaction",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_department_id": self.id, "default_channel": "department_visit"},
+        }
+
+    def action_view_faculty(self):
+        action = self.action_view_readers()
+        action["domain"] += [("reader_category", "=", "faculty")]
+        action["context"]["default_reader_category"] = "faculty"
+        return action
+
+    def action_view_majors(self):
+        return self._action_for("library_crm.action_library_major")

@@ -88,6 +88,13 @@ class ResPartner(models.Model):
         domain=lambda self: [("all_group_ids", "in", self.env.ref(LIBRARY_GROUP).id)],
     )
 
+    interaction_ids = fields.One2many("library.interaction", "partner_id", string="Interactions")
+    last_contact_date = fields.Datetime(
+        compute="_compute_last_contact", groups=LIBRARY_GROUP, string="Last Contact"
+    )
+    days_since_contact = fields.Integer(compute="_compute_last_contact", groups=LIBRARY_GROUP)
+    timeline_count = fields.Integer(compute="_compute_last_contact", groups=LIBRARY_GROUP)
+
     _reader_card_company_unique = models.UniqueIndex(
         "(reader_card_number, COALESCE(company_id, 0)) "
         "WHERE is_reader IS TRUE AND reader_card_number IS NOT NULL",
@@ -99,6 +106,20 @@ class ResPartner(models.Model):
         today = fields.Date.context_today(self)
         for partner in self:
             partner.age = relativedelta(today, partner.birthdate).years if partner.birthdate else 0
+
+    def _compute_last_contact(self):
+        stats = {
+            partner.id: (last, count)
+            for partner, last, count in self.env["library.contact.timeline"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["date:max", "__count"]
+            )
+        }
+        now = fields.Datetime.now()
+        for partner in self:
+            last, count = stats.get(partner._origin.id, (False, 0))
+            partner.last_contact_date = last
+            partner.days_since_contact = (now - last).days if last else 0
+            partner.timeline_count = count
 
     @api.depends("card_expiry_date")
     def _compute_is_card_expired(self):
@@ -172,3 +193,12 @@ class ResPartner(models.Model):
                 self
             )
         return res
+
+    def action_view_timeline(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "library_crm.action_library_contact_timeline"
+        )
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id}
+        return action

@@ -1,3 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from . import library_reader_import_error
 from . import library_reader_import
+from . import library_handover

@@ -1,0 +1,299 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import date
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+REVIEW_STATES = [
+    ("draft", "Draft"),
+    ("sent", "Sent to Department"),
+    ("submitted", "Submitted by Department"),
+    ("validated", "Validated"),
+]
+SCORE_FIELDS = (
+    "score_responsiveness",
+    "score_expertise",
+    "score_proactive",
+    "score_deliverables",
+)
+MANAGER_GROUP = "library_crm.group_library_manager"
+
+
+class LibraryLiaisonReview(models.Model):
+    _name = "library.liaison.review"
+    _description = "Liaison Librarian Annual Review"
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "year desc, department_id, liaison_user_id"
+
+    year = fields.Integer(
+        required=True, default=lambda self: fields.Date.context_today(self).year, aggregator=False
+    )
+    department_id = fields.Many2one(
+        "library.department", required=True, index=True, ondelete="cascade"
+    )
+    liaison_user_id = fields.Many2one(
+        "res.users", string="Liaison Librarian", required=True, index=True, ondelete="cascade"
+    )
+    contact_partner_id = fields.Many2one(
+        "res.partner",
+        string="Department Contact",
+        index="btree_not_null",
+        tracking=True,
+        help="Who writes the department's summary and scores on the portal.",
+    )
+    state = fields.Selection(
+        REVIEW_STATES, default="draft", required=True, readonly=True, copy=False, tracking=True
+    )
+    summary = fields.Html(
+        string="Department's Summary",
+        help="The department's written summary of the liaison's work this year.",
+    )
+    score_responsiveness = fields.Integer(string="Responsiveness", aggregator="avg")
+    score_expertise = fields.Integer(string="Subject Expertise", aggregator="avg")
+    score_proactive = fields.Integer(string="Proactive Service", aggregator="avg")
+    score_deliverables = fields.Integer(string="Quality of Deliverables", aggregator="avg")
+    score_average = fields.Float(
+        compute="_compute_score_average", store=True, digits=(3, 2), aggregator="avg"
+    )
+    department_comment = fields.Text(string="Department's Comments")
+    manager_comment = fields.Text(string="Manager's Comments")
+    submitted_date = fields.Datetime(readonly=True, copy=False)
+    validated_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    validated_date = fields.Datetime(readonly=True, copy=False)
+    company_id = fields.Many2one(related="department_id.company_id", store=True, index=True)
+
+    # Facts of the year, computed from the records themselves.
+    interaction_count = fields.Integer(compute="_compute_facts", string="Interactions")
+    contacted_reader_count = fields.Integer(compute="_compute_facts", string="Readers Contacted")
+    deliverable_count = fields.Integer(compute="_compute_facts", string="Deliverables")
+    project_count = fields.Integer(compute="_compute_facts", string="Projects Supported")
+    training_count = fields.Integer(compute="_compute_facts", string="Trainings")
+    deliverable_rating = fields.Float(
+        compute="_compute_facts", string="Deliverable Feedback", digits=(3, 2)
+    )
+
+    _unique_review = models.UniqueIndex(
+        "(year, department_id, liaison_user_id)",
+        "There is already a review of this liaison for this department and year.",
+    )
+
+    @api.depends(*SCORE_FIELDS)
+    def _compute_score_average(self):
+        for review in self:
+            scores = [review[name] for name in SCORE_FIELDS if review[name]]
+            review.score_average = sum(scores) / len(scores) if scores else 0.0
+
+    def _year_bounds(self):
+        return date(self.year, 1, 1), date(self.year, 12, 31)
+
+    def _compute_facts(self):
+        Interaction = self.env["library.interaction"].sudo()
+        Deliverable = self.env["library.liaison.deliverable"].sudo()
+        for review in self:
+            if not (review.year and review.department_id and review.liaison_user_id):
+                review.update(dict.fromkeys(self._fact_fields(), 0))
+                continue
+            start, end = review._year_bounds()
+            common = [
+                ("department_id", "=", review.department_id.id),
+            ]
+            interactions = Interaction.search(
+                [
+                    *common,
+                    ("user_id", "=", review.liaison_user_id.id),
+                    ("date", ">=", fields.Datetime.to_datetime(start)),
+                    ("date", "<", fields.Datetime.to_datetime(date(review.year + 1, 1, 1))),
+                ]
+            )
+            deliverables = Deliverable.search(
+                [
+                    *common,
+                    ("liaison_user_id", "=", review.liaison_user_id.id),
+                    ("date", ">=", start),
+                    ("date", "<=", end),
+                ]
+            )
+            projects = (
+                self.env["library.research.project"]
+                .sudo()
+                .search(
+                    [
+                        *common,
+                        "|",
+                        ("id", "in", deliverables.project_id.ids),
+                        "&",
+                        ("liaison_user_id", "=", review.liaison_user_id.id),
+                        "&",
+                        "|",
+                        ("date_start", "=", False),
+                        ("date_start", "<=", end),
+                        "|",
+                        ("date_end", "=", False),
+                        ("date_end", ">=", start),
+                    ]
+                )
+            )
+            rated = [int(d.feedback_rating) for d in deliverables if d.feedback_rating]
+            review.interaction_count = len(interactions)
+            review.contacted_reader_count = len(interactions.partner_id)
+            review.deliverable_count = len(deliverables)
+            review.project_count = len(projects)
+            review.training_count = len(
+                deliverables.filtered(lambda d: d.kind == "training")
+            ) + len(interactions.filtered(lambda i: i.kind == "training"))
+            review.deliverable_rating = sum(rated) / len(rated) if rated else 0.0
+
+    @api.model
+    def _fact_fields(self):
+        return (
+            "interaction_count",
+            "contacted_reader_count",
+            "deliverable_count",
+            "project_count",
+            "training_count",
+            "deliverable_rating",
+        )
+
+    def _compute_access_url(self):
+        res = super()._compute_access_url()
+        for review in self:
+            review.access_url = f"/my/liaison-reviews/{review.id}"
+        return res
+
+    @api.constrains(*SCORE_FIELDS)
+    def _check_scores(self):
+        for review in self:
+            if any(not 0 <= review[name] <= 5 for name in SCORE_FIELDS):
+                raise ValidationError(self.env._("Scores go from 1 to 5."))
+
+    @api.depends("year", "department_id", "liaison_user_id")
+    def _compute_display_name(self):
+        for review in self:
+            review.display_name = self.env._(
+                "%(year)s %(department)s - %(liaison)s",
+                year=review.year,
+                department=review.department_id.name or "",
+                liaison=review.liaison_user_id.name or "",
+            )
+
+    # ------------------------------------------------------------------
+    # Workflow
+    # ------------------------------------------------------------------
+
+    def _check_manager(self):
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise UserError(self.env._("Only library managers can do this."))
+
+    def _check_state(self, *allowed):
+        for review in self:
+            if review.state not in allowed:
+                states = dict(self._fields["state"]._description_selection(self.env))
+                raise UserError(
+                    self.env._(
+                        "The review %(review)s is %(state)s; this step is not possible now.",
+                        review=review.display_name,
+                        state=states[review.state],
+                    )
+                )
+
+    def action_send(self):
+        """E-mail the department contact a portal link to fill the review."""
+        self._check_manager()
+        self._check_state("draft", "sent")
+        template = self.env.ref("library_crm.mail_template_liaison_review_request")
+        for review in self:
+            if not review.contact_partner_id.email:
+                raise UserError(
+                    self.env._(
+                        "Set a department contact with an e-mail address on %(review)s first.",
+                        review=review.display_name,
+                    )
+                )
+            review.message_subscribe(partner_ids=review.contact_partner_id.ids)
+            review.message_post_with_source(
+                template, subtype_xmlid="mail.mt_comment", email_layout_xmlid=False
+            )
+        self.write({"state": "sent"})
+        return True
+
+    def _submit(self, values):
+        """Store the department's summary and scores and submit the review.
+        Called by the portal controller for the contact, or by a manager."""
+        self.ensure_one()
+        self._check_state("sent")
+        missing = [name for name in SCORE_FIELDS if not values.get(name)]
+        if missing or not values.get("summary"):
+            raise ValidationError(
+                self.env._("Write the summary and give every score from 1 to 5.")
+            )
+        self.write(dict(values, state="submitted", submitted_date=fields.Datetime.now()))
+
+    def action_submit(self):
+        self._check_manager()
+        for review in self:
+            review._submit({name: review[name] for name in (*SCORE_FIELDS, "summary")})
+        return True
+
+    def action_validate(self):
+        self._check_manager()
+        self._check_state("submitted")
+        self.write(
+            {
+                "state": "validated",
+                "validated_by_id": self.env.user.id,
+                "validated_date": fields.Datetime.now(),
+            }
+        )
+        return True
+
+    def action_reset_draft(self):
+        self._check_manager()
+        self._check_state("sent", "submitted")
+        self.write({"state": "draft"})
+        return True
+
+    @api.model
+    def _create_for_year(self, year):
+        """Create the missing reviews of `year` for every department and
+        liaison librarian; return the new reviews."""
+        departments = self.env["library.department"].search([("liaison_user_ids", "!=", False)])
+        existing = {
+            (review.department_id.id, review.liaison_user_id.id)
+            for review in self.search([("year", "=", year)])
+        }
+        vals_list = [
+            {
+                "year": year,
+                "department_id": department.id,
+                "liaison_user_id": user.id,
+                "contact_partner_id": department.review_contact_id.id,
+            }
+            for department in departments
+            for user in department.liaison_user_ids
+            if (department.id, user.id) not in existing
+        ]
+        return self.create(vals_list)
+
+    @api.model
+    def _create_and_send(self):
+        """This year's missing reviews, sent to every department contact
+        that has an e-mail address."""
+        year = fields.Date.context_today(self).year
+        reviews = self._create_for_year(year)
+        reviews.filtered("contact_partner_id.email").action_send()
+        return year
+
+    @api.model
+    def action_create_reviews(self):
+        self._check_manager()
+        year = self._create_and_send()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "library_crm.action_library_liaison_review"
+        )
+        action["domain"] = [("year", "=", year)]
+        return action
+
+    @api.model
+    def _cron_create_reviews(self):
+        # The cron runs as OdooBot, a library manager (security data).
+        self._create_and_send()

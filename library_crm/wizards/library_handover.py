@@ -1,0 +1,123 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class LibraryHandover(models.TransientModel):
+    """Hand a librarian's readers and/or department liaison roles over to a
+    colleague: responsible librarian, open activities, liaison role."""
+
+    _name = "library.handover"
+    _description = "Reader Hand-over"
+
+    from_user_id = fields.Many2one(
+        "res.users", string="From Librarian", required=True, default=lambda self: self.env.user
+    )
+    to_user_id = fields.Many2one(
+        "res.users",
+        string="To Librarian",
+        required=True,
+        domain=lambda self: [
+            ("all_group_ids", "in", self.env.ref("library_crm.group_library_librarian").id)
+        ],
+    )
+    partner_ids = fields.Many2many(
+        "res.partner",
+        string="Readers",
+        domain="[('is_reader', '=', True), ('responsible_librarian_id', '=', from_user_id)]",
+        help="Leave empty and tick 'All their readers' to move every reader of the librarian.",
+    )
+    all_readers = fields.Boolean(string="All their readers")
+    department_ids = fields.Many2many(
+        "library.department",
+        string="Liaison Roles",
+        domain="[('liaison_user_ids', 'in', from_user_id)]",
+    )
+    note = fields.Text(string="Reason")
+    state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft")
+    moved_partner_ids = fields.Many2many(
+        "res.partner", "library_handover_moved_partner_rel", string="Readers Moved"
+    )
+    moved_department_ids = fields.Many2many(
+        "library.department", "library_handover_moved_department_rel", string="Roles Moved"
+    )
+    moved_activity_count = fields.Integer(string="Activities Moved")
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if self.env.context.get("active_model") == "res.partner":
+            readers = self.env["res.partner"].browse(self.env.context.get("active_ids", []))
+            values["partner_ids"] = [(6, 0, readers.filtered("is_reader").ids)]
+            librarians = readers.responsible_librarian_id
+            if len(librarians) == 1:
+                values["from_user_id"] = librarians.id
+        elif self.env.context.get("active_model") == "library.department":
+            values["department_ids"] = [(6, 0, self.env.context.get("active_ids", []))]
+        return values
+
+    def action_handover(self):
+        self.ensure_one()
+        if self.from_user_id == self.to_user_id:
+            raise UserError(self.env._("Choose another librarian to hand over to."))
+        readers = self.partner_ids
+        if self.all_readers:
+            readers |= self.env["res.partner"].search(
+                [("is_reader", "=", True), ("responsible_librarian_id", "=", self.from_user_id.id)]
+            )
+        departments = self.department_ids
+        if not readers and not departments:
+            raise UserError(self.env._("Choose readers or liaison roles to hand over."))
+        departments.check_access("write")
+        activities = self.env["mail.activity"].search(
+            [
+                ("user_id", "=", self.from_user_id.id),
+                "|",
+                "&",
+                ("res_model", "=", "res.partner"),
+                ("res_id", "in", readers.ids),
+                "&",
+                ("res_model", "=", "library.department"),
+                ("res_id", "in", departments.ids),
+            ]
+        )
+        readers.write({"responsible_librarian_id": self.to_user_id.id})
+        departments.write(
+            {
+                "liaison_user_ids": [
+                    (3, self.from_user_id.id),
+                    (4, self.to_user_id.id),
+                ]
+            }
+        )
+        activities.write({"user_id": self.to_user_id.id})
+        message = self._handover_message()
+        for record in [*readers, *departments]:
+            record.message_post(body=message, subtype_xmlid="mail.mt_note")
+        self.write(
+            {
+                "state": "done",
+                "moved_partner_ids": [(6, 0, readers.ids)],
+                "moved_department_ids": [(6, 0, departments.ids)],
+                "moved_activity_count": len(activities),
+            }
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Hand-over"),
+        }
+
+    def _handover_message(self):
+        body = self.env._(
+            "Handed over from %(from)s to %(to)s.",
+            **{"from": self.from_user_id.name, "to": self.to_user_id.name},
+        )
+        if self.note:
+            return Markup("%s<br/>%s") % (body, self.note)
+        return body
