@@ -8,12 +8,6 @@ DB="${LIBRARY_CRM_BENCH_DB:-library_crm_bench}"
 CONF="$STATE_DIR/bench.conf"
 prepare
 write_odoo_config "$CONF" "$DB" 8269
-installed="$(psql -d "$DB" -Atqc "select state from ir_module_module where name = 'library_crm'" 2>/dev/null || true)"
-if [ "$installed" != "installed" ]; then
-    log "creating benchmark database $DB"
-    odoo_bin -c "$CONF" -d "$DB" -i library_crm --stop-after-init --log-level=warn
-else
-    odoo_bin -c "$CONF" -d "$DB" -u library_crm --stop-after-init --log-level=warn
-fi
+install_or_update "$CONF" "$DB"
 PYTHONPATH="$ODOO_SRC" "$VENV/bin/python" "$REPO/benchmarks/bench_reader_import.py" \
     --config "$CONF" --database "$DB" "$@"

@@ -128,6 +128,18 @@ list_db = False
 CONF
 }
 
+# Install library_crm on a database (without demo data), or update it.
+install_or_update() {  # $1 = config file, $2 = database
+    local state
+    state="$(psql -d "$2" -Atqc "select state from ir_module_module where name = 'library_crm'" 2>/dev/null || true)"
+    if [ "$state" != "installed" ]; then
+        log "installing library_crm on $2"
+        odoo_bin -c "$1" -d "$2" -i library_crm --stop-after-init --log-level=warn
+    else
+        odoo_bin -c "$1" -d "$2" -u library_crm --stop-after-init --log-level=warn
+    fi
+}
+
 odoo_bin() {
     "$VENV/bin/python" "$ODOO_SRC/odoo-bin" "$@"
 }

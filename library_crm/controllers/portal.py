@@ -1,5 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import http
+from datetime import timedelta
+
+from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 from odoo.tools import plaintext2html
@@ -18,6 +20,34 @@ class LibraryCrmPortal(CustomerPortal):
                 Review.search_count([]) if Review.has_access("read") else 0
             )
         return values
+
+    @http.route("/my/library-usage", type="http", auth="user", website=True)
+    def portal_my_library_usage(self, **kwargs):
+        """The reader's own usage summary: read with sudo, for their partner only."""
+        partner = request.env.user.partner_id.commercial_partner_id.sudo()
+        since = fields.Datetime.now() - timedelta(days=365)
+        kinds = dict(
+            request.env["library.usage"]._fields["kind"]._description_selection(request.env)
+        )
+        usage = (
+            request.env["library.usage"]
+            .sudo()
+            ._read_group(
+                [("partner_id", "=", partner.id), ("occurred_at", ">=", since)],
+                ["kind"],
+                ["quantity:sum"],
+                order="quantity:sum desc",
+            )
+        )
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "reader": partner,
+                "usage": [(kinds.get(kind, kind), quantity) for kind, quantity in usage],
+                "page_name": "library_usage",
+            }
+        )
+        return request.render("library_crm.portal_my_library_usage", values)
 
     @http.route("/my/liaison-reviews", type="http", auth="user", website=True)
     def portal_my_liaison_reviews(self, **kwargs):

@@ -10,13 +10,13 @@ DEFAULT_MAX_DEPARTMENTS_PER_LIAISON = 2
 class LibraryDepartment(models.Model):
     _name = "library.department"
     _description = "Department"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["library.code.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "sequence, code, name"
     _rec_names_search = ["name", "code"]
     _parent_store = True
 
     name = fields.Char(required=True, translate=True, tracking=True)
-    code = fields.Char(required=True, index=True, tracking=True)
+    code = fields.Char(tracking=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     color = fields.Integer()
@@ -177,18 +177,6 @@ class LibraryDepartment(models.Model):
             .get_param("library_crm.max_departments_per_liaison")
         )
         return int(value) if value else DEFAULT_MAX_DEPARTMENTS_PER_LIAISON
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("code"):
-                vals["code"] = vals["code"].strip().upper()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if vals.get("code"):
-            vals["code"] = vals["code"].strip().upper()
-        return super().write(vals)
 
     def action_view_readers(self):
         self.ensure_one()

@@ -5,11 +5,11 @@ from odoo import api, fields, models
 class LibraryMajor(models.Model):
     _name = "library.major"
     _description = "Major"
+    _inherit = ["library.code.mixin"]
     _order = "department_id, code, name"
     _rec_names_search = ["name", "code"]
 
     name = fields.Char(required=True, translate=True)
-    code = fields.Char(required=True, index=True)
     department_id = fields.Many2one(
         "library.department", required=True, ondelete="restrict", index=True
     )
@@ -36,18 +36,6 @@ class LibraryMajor(models.Model):
     def _compute_display_name(self):
         for major in self:
             major.display_name = f"[{major.code}] {major.name}" if major.code else major.name
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("code"):
-                vals["code"] = vals["code"].strip().upper()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if vals.get("code"):
-            vals["code"] = vals["code"].strip().upper()
-        return super().write(vals)
 
     def action_view_readers(self):
         self.ensure_one()

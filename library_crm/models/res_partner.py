@@ -4,6 +4,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .library_segment_history import READER_SEGMENTS
+
 READER_CATEGORIES = [
     ("undergraduate", "Undergraduate"),
     ("postgraduate", "Postgraduate"),
@@ -94,6 +96,56 @@ class ResPartner(models.Model):
     )
     days_since_contact = fields.Integer(compute="_compute_last_contact", groups=LIBRARY_GROUP)
     timeline_count = fields.Integer(compute="_compute_last_contact", groups=LIBRARY_GROUP)
+
+    # Written by the segmentation engine (library.segmentation), set-based.
+    reader_segment = fields.Selection(READER_SEGMENTS, readonly=True, index=True, copy=False)
+    is_core_reader = fields.Boolean(string="Core Reader", readonly=True, copy=False)
+    core_reader_pinned = fields.Boolean(
+        string="Pinned as Core Reader",
+        copy=False,
+        help="A librarian's decision: core reader whatever the loyalty score.",
+    )
+    loyalty_score = fields.Integer(readonly=True, copy=False, aggregator="avg")
+    loyalty_band = fields.Selection(
+        [
+            ("0_19", "0-19"),
+            ("20_39", "20-39"),
+            ("40_59", "40-59"),
+            ("60_79", "60-79"),
+            ("80_100", "80-100"),
+        ],
+        readonly=True,
+        copy=False,
+    )
+    loyalty_frequency = fields.Integer(string="Frequency (of 30)", readonly=True, copy=False)
+    loyalty_regularity = fields.Integer(string="Regularity (of 30)", readonly=True, copy=False)
+    loyalty_recency = fields.Integer(string="Recency (of 20)", readonly=True, copy=False)
+    loyalty_breadth = fields.Integer(string="Breadth (of 10)", readonly=True, copy=False)
+    loyalty_satisfaction = fields.Integer(string="Satisfaction (of 10)", readonly=True, copy=False)
+    satisfaction_score = fields.Float(
+        readonly=True, copy=False, aggregator="avg", help="0-5; 0 when unknown."
+    )
+    usage_first_date = fields.Date(string="First Activity", readonly=True, copy=False)
+    last_activity_date = fields.Date(string="Last Activity", readonly=True, copy=False, index=True)
+    usage_count_12m = fields.Integer(string="Activities (12 months)", readonly=True, copy=False)
+    loan_count_12m = fields.Integer(string="Loans (12 months)", readonly=True, copy=False)
+    active_months_12m = fields.Integer(
+        string="Active Months (of 12)", readonly=True, copy=False, aggregator="avg"
+    )
+    usage_breadth = fields.Integer(string="Kinds of Use (12 months)", readonly=True, copy=False)
+    usage_recent_6m = fields.Integer(
+        string="Activities (last 6 months)", readonly=True, copy=False
+    )
+    usage_previous_6m = fields.Integer(
+        string="Activities (6 months before)", readonly=True, copy=False
+    )
+    participation_count = fields.Integer(
+        string="Participation (12 months)",
+        readonly=True,
+        copy=False,
+        help="Trainings and events attended.",
+    )
+    usage_ids = fields.One2many("library.usage", "partner_id")
 
     _reader_card_company_unique = models.UniqueIndex(
         "(reader_card_number, COALESCE(company_id, 0)) "
@@ -202,3 +254,13 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.id)]
         action["context"] = {"default_partner_id": self.id}
         return action
+
+    def action_view_usage(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("library_crm.action_library_usage")
+        action["domain"] = [("partner_id", "=", self.id)]
+        return action
+
+    def action_recompute_segment(self):
+        self.env["library.segmentation"]._recompute(full=False, partner_ids=self.ids)
+        return True

@@ -6,3 +6,5 @@ from . import test_reader_import
 from . import test_ui
 from . import test_liaison
 from . import test_liaison_http
+from . import test_segmentation
+from . import test_usage_import

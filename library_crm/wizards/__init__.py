@@ -2,3 +2,5 @@
 from . import library_reader_import_error
 from . import library_reader_import
 from . import library_handover
+from . import library_usage_import
+from . import library_segment_summary

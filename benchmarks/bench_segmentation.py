@@ -1,0 +1,255 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Segmentation engine and usage import at scale, as ratios measured in one run.
+
+1. Full recompute of metrics and segments (written to the readers) against
+   one plain SQL aggregate of the same metrics over the same table, and
+   against a naive per-reader ORM computation on 1,000 readers, extrapolated.
+2. Import of a CSV against plain COPY into a table of the same shape and
+   indexes.
+3. Peak RSS of this Odoo process during the recompute.
+
+Run through run_segmentation.sh; --readers/--usage/--import-rows set the sizes.
+"""
+
+import argparse
+import csv
+import os
+import platform
+import resource
+import tempfile
+import time
+from datetime import timedelta
+
+import odoo
+from odoo import SUPERUSER_ID, api, fields
+from odoo.modules.registry import Registry
+from odoo.tools import SQL
+
+KINDS = ["loan", "visit", "eresource", "renewal", "workstation", "consultation", "training"]
+CATEGORIES = ["undergraduate", "postgraduate", "doctoral", "faculty", "staff", "alumni", "public"]
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def generate(env, readers, usage):
+    """Readers and usage straight in SQL: the data, not the ORM, is under test."""
+    cr = env.cr
+    cr.execute("SELECT count(*) FROM res_partner WHERE reader_card_number LIKE 'BS%%'")
+    if cr.fetchone()[0] == readers:
+        cr.execute("SELECT count(*) FROM library_usage WHERE source = 'bench'")
+        if cr.fetchone()[0] == usage:
+            print(f"benchmark data already there: {readers} readers, {usage} usage rows")
+            return
+    print(f"generating {readers} readers and {usage} usage rows...", flush=True)
+    start = time.perf_counter()
+    cr.execute("DELETE FROM library_usage WHERE source = 'bench'")
+    cr.execute("DELETE FROM library_segment_history")
+    cr.execute("DELETE FROM res_partner WHERE reader_card_number LIKE 'BS%%'")
+    company = env.company.id
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO res_partner (name, complete_name, is_reader, reader_card_number,
+                                     reader_category, active, type, company_id, lang,
+                                     create_date, write_date, create_uid, write_uid)
+            SELECT 'Bench reader ' || n, 'Bench reader ' || n, TRUE, 'BS' || lpad(n::text, 7, '0'),
+                   (%(categories)s)[1 + n %% 7], TRUE, 'contact', %(company)s, 'en_US',
+                   now(), now(), 1, 1
+              FROM generate_series(1, %(readers)s) n
+            """,
+            categories=CATEGORIES,
+            company=company,
+            readers=readers,
+        )
+    )
+    cr.execute(
+        "UPDATE res_partner SET commercial_partner_id = id WHERE reader_card_number LIKE 'BS%%'"
+    )
+    cr.execute("SELECT min(id) FROM res_partner WHERE reader_card_number LIKE 'BS%%'")
+    first_id = cr.fetchone()[0]
+    # Activity skewed across readers: some heavy, many light, a tenth never active;
+    # dates spread over three years.
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO library_usage (partner_id, kind, occurred_at, quantity, duration,
+                                       source, external_ref, company_id,
+                                       create_date, write_date, create_uid, write_uid)
+            SELECT %(first_id)s + (floor(power(random(), 2) * %(readers)s * 0.9))::int,
+                   (%(kinds)s)[1 + (random() * 6)::int],
+                   now() AT TIME ZONE 'UTC' - (random() * 1095) * interval '1 day',
+                   1, 0, 'bench', 'B' || n, %(company)s,
+                   now(), now(), 1, 1
+              FROM generate_series(1, %(usage)s) n
+            """,
+            first_id=first_id,
+            readers=readers,
+            kinds=KINDS,
+            company=company,
+            usage=usage,
+        )
+    )
+    cr.execute("ANALYZE library_usage")
+    cr.execute("ANALYZE res_partner")
+    cr.commit()
+    print(f"generated in {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def plain_aggregate(env, now):
+    """The same per-reader metrics as the engine computes, as one SQL aggregate."""
+    start_12 = now - timedelta(days=365)
+    start_6 = now - timedelta(days=182)
+    env.cr.execute(
+        SQL(
+            """
+            SELECT u.partner_id, min(u.occurred_at), max(u.occurred_at),
+                   count(*) FILTER (WHERE u.occurred_at >= %(s12)s),
+                   sum(u.quantity) FILTER (WHERE u.kind = 'loan' AND u.occurred_at >= %(s12)s),
+                   count(DISTINCT date_trunc('month', u.occurred_at))
+                       FILTER (WHERE u.occurred_at >= %(s12)s),
+                   count(DISTINCT u.kind) FILTER (WHERE u.occurred_at >= %(s12)s),
+                   count(*) FILTER (WHERE u.occurred_at >= %(s6)s),
+                   count(*) FILTER (WHERE u.occurred_at >= %(s12)s AND u.occurred_at < %(s6)s),
+                   count(*) FILTER (WHERE u.kind IN ('training', 'event')
+                                    AND u.occurred_at >= %(s12)s)
+              FROM library_usage u
+             WHERE u.partner_id IS NOT NULL AND u.occurred_at <= %(now)s
+             GROUP BY u.partner_id
+            """,
+            s12=start_12,
+            s6=start_6,
+            now=now,
+        )
+    )
+    return len(env.cr.fetchall())
+
+
+def naive_orm(env, partners, now):
+    """What a per-reader ORM loop would do: read each reader's usage, compute
+    in Python, write the reader."""
+    start_12 = now - timedelta(days=365)
+    start_6 = now - timedelta(days=182)
+    Usage = env["library.usage"]
+    for partner in partners:
+        rows = Usage.search_read(
+            [("partner_id", "=", partner.id), ("occurred_at", "<=", now)],
+            ["kind", "occurred_at", "quantity"],
+        )
+        recent = [r for r in rows if r["occurred_at"] >= start_12]
+        partner.write(
+            {
+                "usage_first_date": min((r["occurred_at"] for r in rows), default=None),
+                "last_activity_date": max((r["occurred_at"] for r in rows), default=None),
+                "usage_count_12m": len(recent),
+                "loan_count_12m": sum(r["quantity"] for r in recent if r["kind"] == "loan"),
+                "active_months_12m": len({r["occurred_at"].strftime("%Y%m") for r in recent}),
+                "usage_breadth": len({r["kind"] for r in recent}),
+                "usage_recent_6m": len([r for r in recent if r["occurred_at"] >= start_6]),
+            }
+        )
+    env.flush_all()
+
+
+def import_files(rows, readers, folder):
+    """The same rows as an export (ours) and as typed columns (for COPY)."""
+    export = os.path.join(folder, "usage.csv")
+    typed = os.path.join(folder, "typed.csv")
+    with open(export, "w", newline="") as out_export, open(typed, "w", newline="") as out_typed:
+        w_export = csv.writer(out_export)
+        w_typed = csv.writer(out_typed)
+        w_export.writerow(["card number", "kind", "date", "quantity", "external ref"])
+        for n in range(rows):
+            card = f"BS{1 + n % readers:07d}"
+            when = f"2026-{1 + n % 12:02d}-{1 + n % 28:02d} {n % 24:02d}:{n % 60:02d}:00"
+            kind = KINDS[n % 7]
+            w_export.writerow([card, kind, when, 1, f"I{n}"])
+            w_typed.writerow([kind, when, 1, 0, "copy", f"I{n}", 1])
+    return export, typed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--readers", type=int, default=100_000)
+    parser.add_argument("--usage", type=int, default=5_000_000)
+    parser.add_argument("--import-rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
+    registry = Registry(args.database)
+    print(
+        f"segmentation benchmark: {args.readers} readers, {args.usage} usage rows, "
+        f"{args.import_rows} import rows; {platform.node()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        flush=True,
+    )
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        generate(env, args.readers, args.usage)
+
+    now = fields.Datetime.now()
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        t0 = time.perf_counter()
+        plain_aggregate(env, now)
+        plain_s = time.perf_counter() - t0
+        rss_before = peak_rss_mb()
+        t0 = time.perf_counter()
+        processed = env["library.segmentation"]._recompute(full=True, now=now)
+        full_s = time.perf_counter() - t0
+        rss_peak = peak_rss_mb()
+        cr.rollback()
+        # Second run on the same state, so both runs are measured cold and warm alike.
+        t0 = time.perf_counter()
+        plain_aggregate(env, now)
+        plain_s = min(plain_s, time.perf_counter() - t0)
+
+        partners = env["res.partner"].search(
+            [("reader_card_number", "like", "BS%")], limit=1000, order="id"
+        )
+        t0 = time.perf_counter()
+        naive_orm(env, partners, now)
+        naive_s = (time.perf_counter() - t0) * args.readers / len(partners)
+        cr.rollback()
+
+    print(f"plain SQL aggregate              : {plain_s:8.2f} s")
+    print(f"full recompute ({processed} readers): {full_s:8.2f} s")
+    print(f"  ratio recompute / plain SQL    : {full_s / plain_s:8.2f}x (goal <= 1.5x)")
+    print(f"naive ORM, extrapolated          : {naive_s:8.0f} s")
+    print(f"  recompute faster than naive ORM: {naive_s / full_s:8.0f}x (goal >= 50x)")
+    print(
+        f"peak RSS: {rss_before:.0f} MB before, {rss_peak:.0f} MB after the recompute "
+        f"(goal < 1024 MB)",
+        flush=True,
+    )
+
+    with tempfile.TemporaryDirectory() as folder:
+        export, typed = import_files(args.import_rows, args.readers, folder)
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cr.execute("CREATE TEMP TABLE bench_copy (LIKE library_usage INCLUDING ALL)")
+            t0 = time.perf_counter()
+            with open(typed) as stream:
+                cr.copy_expert(
+                    "COPY bench_copy (kind, occurred_at, quantity, duration, source, "
+                    "external_ref, company_id) FROM STDIN WITH (FORMAT csv)",
+                    stream,
+                )
+            copy_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            with open(export, "rb") as stream:
+                result = env["library.usage.import"]._import_stream(stream, "bench-import")
+            import_s = time.perf_counter() - t0
+            cr.rollback()
+    print(f"plain COPY of {args.import_rows} rows       : {copy_s:8.2f} s")
+    print(
+        f"usage import ({result['imported']} imported, {len(result['rejected'])} rejected):"
+        f" {import_s:8.2f} s"
+    )
+    print(f"  ratio import / COPY            : {import_s / copy_s:8.2f}x (goal <= 5x)")
+
+
+if __name__ == "__main__":
+    main()

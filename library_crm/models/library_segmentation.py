@@ -1,0 +1,415 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The segmentation engine: per-reader metrics, loyalty, segments, core
+readers and their history, computed set-based in PostgreSQL.
+
+Loyalty (0-100) is the sum of five components, each shown on the reader:
+- frequency, 30 points: activities in the last 12 months, full at 24;
+- regularity, 30 points: active months out of the last 12;
+- recency, 20 points: last activity within 30 days 20, 90 days 15,
+  180 days 10, 365 days 5, older 0;
+- breadth, 10 points: distinct kinds of use in the last 12 months, full at 4;
+- satisfaction, 10 points: satisfaction score (0-5) x 2; 5 when unknown.
+
+Segments, first match wins (thresholds in Settings):
+never active (no usage) > lapsed (no activity for N days) > new (first
+activity less than N days ago) > long-term (first activity at least N days
+ago and active in at least M of the last 12 months) > growing (last 6
+months at least P% above the 6 before, and active in 2 months or more) >
+occasional. Core readers: the top N% by loyalty within each reader category
+among active readers, plus readers pinned by a librarian.
+"""
+
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+DEFAULTS = {
+    "new_days": 90,
+    "lapsed_days": 180,
+    "long_term_days": 730,
+    "long_term_months": 6,
+    "growth_percent": 20,
+    "core_percent": 10,
+    "retention_years": 3,
+}
+RECENCY_STEPS = (30, 90, 180, 365)
+BATCH_SIZE = 20000
+LOCK_KEY = 7_190_001  # pg advisory lock: one recompute at a time
+
+
+class LibrarySegmentation(models.AbstractModel):
+    _name = "library.segmentation"
+    _description = "Reader Segmentation Engine"
+
+    @api.model
+    def _settings(self):
+        get = self.env["ir.config_parameter"].sudo().get_param
+        return {key: int(get(f"library_crm.{key}") or value) for key, value in DEFAULTS.items()}
+
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _recompute(self, full=True, partner_ids=None, now=None, commit=False):
+        """Recompute metrics, segments and core readers.
+
+        full: every reader. Otherwise the readers given, or else the readers
+        with usage created since the last run plus those whose windows or
+        thresholds were crossed by the passage of time since then; both
+        modes give the same result. Returns the number of readers processed,
+        or None when another recompute holds the lock.
+        """
+        cr = self.env.cr
+        cr.execute(SQL("SELECT pg_try_advisory_lock(%s)", LOCK_KEY))
+        if not cr.fetchone()[0]:
+            _logger.info("Reader segmentation already running elsewhere; skipped.")
+            return None
+        try:
+            now = now or fields.Datetime.now()
+            settings = self._settings()
+            params = self.env["ir.config_parameter"].sudo()
+            last_run = fields.Datetime.to_datetime(
+                params.get_param("library_crm.segmentation_last_run")
+            )
+            self.env.flush_all()
+            if partner_ids is not None:
+                ids = sorted(partner_ids)
+            elif full or not last_run:
+                ids = self._all_reader_ids()
+            else:
+                ids = self._incremental_reader_ids(last_run, now, settings)
+            for start in range(0, len(ids), BATCH_SIZE):
+                batch = ids[start : start + BATCH_SIZE]
+                changes = self._recompute_batch(batch, now, settings)
+                self._apply_followups(changes)
+                if commit:
+                    self.env["ir.cron"]._commit_progress(
+                        len(batch), remaining=len(ids) - start - len(batch)
+                    )
+            core_changes = self._recompute_core(now, settings)
+            self._apply_followups(core_changes)
+            if partner_ids is None:
+                # A partial run leaves the others' time-driven changes pending.
+                params.set_param(
+                    "library_crm.segmentation_last_run", fields.Datetime.to_string(now)
+                )
+            self.env.invalidate_all()
+            return len(ids)
+        finally:
+            cr.execute(SQL("SELECT pg_advisory_unlock(%s)", LOCK_KEY))
+
+    @api.model
+    def _cron_recompute(self):
+        self._recompute(full=False, commit=True)
+
+    @api.model
+    def _cron_detach_old_usage(self):
+        """Privacy: usage older than the retention period keeps its figures
+        for statistics but no longer points to the reader."""
+        years = self._settings()["retention_years"]
+        limit = fields.Datetime.now() - timedelta(days=365 * years)
+        self.env["library.usage"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE library_usage SET partner_id = NULL "
+                "WHERE partner_id IS NOT NULL AND occurred_at < %s",
+                limit,
+            )
+        )
+        self.env["library.usage"].invalidate_model(["partner_id"])
+        return self.env.cr.rowcount
+
+    @api.model
+    def action_recompute_all(self):
+        if not self.env.user.has_group("library_crm.group_library_manager"):
+            raise UserError(self.env._("Only library managers can recompute all readers."))
+        count = self._recompute(full=True)
+        message = (
+            self.env._("Another recompute is running; try again in a few minutes.")
+            if count is None
+            else self.env._("Segments recomputed for %(count)s readers.", count=count)
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": "success", "sticky": False},
+        }
+
+    # ------------------------------------------------------------------
+    # Which readers
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _all_reader_ids(self):
+        self.env.cr.execute(SQL("SELECT id FROM res_partner WHERE is_reader ORDER BY id"))
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _incremental_reader_ids(self, last_run, now, settings):
+        """Readers whose figures may differ from what was stored at last_run:
+        new usage, usage leaving a window, a date crossing a threshold."""
+        windows = [timedelta(days=365), timedelta(days=182)]
+        last_thresholds = [timedelta(days=d) for d in (*RECENCY_STEPS, settings["lapsed_days"])]
+        first_thresholds = [
+            timedelta(days=settings["new_days"]),
+            timedelta(days=settings["long_term_days"]),
+        ]
+        usage_crossed = SQL(" OR ").join(
+            SQL("(u.occurred_at >= %s AND u.occurred_at < %s)", last_run - w, now - w)
+            for w in windows
+        )
+        last_crossed = SQL(" OR ").join(
+            SQL(
+                "(p.last_activity_date >= %s AND p.last_activity_date < %s)",
+                (last_run - t).date(),
+                (now - t).date(),
+            )
+            for t in last_thresholds
+        )
+        # Tenure tests are "first date <= today - N": the boundary is inclusive.
+        first_crossed = SQL(" OR ").join(
+            SQL(
+                "(p.usage_first_date > %s AND p.usage_first_date <= %s)",
+                (last_run - t).date(),
+                (now - t).date(),
+            )
+            for t in first_thresholds
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT u.partner_id FROM library_usage u
+                 WHERE u.partner_id IS NOT NULL
+                   AND (u.create_date >= %(last_run)s OR u.write_date >= %(last_run)s
+                        OR %(usage_crossed)s)
+                UNION
+                SELECT p.id FROM res_partner p
+                 WHERE p.is_reader
+                   AND (p.reader_segment IS NULL OR %(last_crossed)s OR %(first_crossed)s)
+                ORDER BY 1
+                """,
+                last_run=last_run,
+                usage_crossed=usage_crossed,
+                last_crossed=last_crossed,
+                first_crossed=first_crossed,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    # ------------------------------------------------------------------
+    # The computation
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _metrics_query(self, partner_ids, now, settings):
+        """Per-reader metrics, loyalty and segment as one SQL query."""
+        start_12 = now - timedelta(days=365)
+        start_6 = now - timedelta(days=182)
+        today = now.date()
+        return SQL(
+            """
+            WITH target AS (
+                SELECT id, satisfaction_score FROM res_partner WHERE id = ANY(%(ids)s)
+            ), agg AS (
+                SELECT u.partner_id,
+                       min(u.occurred_at)::date AS first_date,
+                       max(u.occurred_at)::date AS last_date,
+                       count(*) FILTER (WHERE u.occurred_at >= %(start_12)s) AS count_12,
+                       coalesce(sum(u.quantity) FILTER (
+                           WHERE u.kind = 'loan' AND u.occurred_at >= %(start_12)s), 0)
+                           AS loans_12,
+                       count(DISTINCT date_trunc('month', u.occurred_at))
+                           FILTER (WHERE u.occurred_at >= %(start_12)s) AS months_12,
+                       count(DISTINCT u.kind)
+                           FILTER (WHERE u.occurred_at >= %(start_12)s) AS breadth,
+                       count(*) FILTER (WHERE u.occurred_at >= %(start_6)s) AS recent_6,
+                       count(*) FILTER (
+                           WHERE u.occurred_at >= %(start_12)s AND u.occurred_at < %(start_6)s
+                       ) AS previous_6,
+                       count(*) FILTER (WHERE u.kind IN ('training', 'event')
+                                        AND u.occurred_at >= %(start_12)s) AS participation
+                  FROM library_usage u
+                 WHERE u.partner_id = ANY(%(ids)s) AND u.occurred_at <= %(now)s
+                 GROUP BY u.partner_id
+            ), metrics AS (
+                SELECT t.id,
+                       a.first_date, a.last_date,
+                       coalesce(a.count_12, 0) AS count_12,
+                       coalesce(a.loans_12, 0) AS loans_12,
+                       coalesce(a.months_12, 0) AS months_12,
+                       coalesce(a.breadth, 0) AS breadth,
+                       coalesce(a.recent_6, 0) AS recent_6,
+                       coalesce(a.previous_6, 0) AS previous_6,
+                       coalesce(a.participation, 0) AS participation,
+                       %(today)s - a.last_date AS idle_days,
+                       %(today)s - a.first_date AS tenure_days,
+                       round(least(coalesce(a.count_12, 0), 24) * 30 / 24.0)::int AS l_frequency,
+                       round(coalesce(a.months_12, 0) * 30 / 12.0)::int AS l_regularity,
+                       CASE WHEN a.last_date IS NULL THEN 0
+                            WHEN %(today)s - a.last_date <= 30 THEN 20
+                            WHEN %(today)s - a.last_date <= 90 THEN 15
+                            WHEN %(today)s - a.last_date <= 180 THEN 10
+                            WHEN %(today)s - a.last_date <= 365 THEN 5
+                            ELSE 0 END AS l_recency,
+                       round(least(coalesce(a.breadth, 0), 4) * 10 / 4.0)::int AS l_breadth,
+                       CASE WHEN t.satisfaction_score > 0
+                            THEN round(least(t.satisfaction_score, 5) * 2)::int
+                            ELSE 5 END AS l_satisfaction
+                  FROM target t LEFT JOIN agg a ON a.partner_id = t.id
+            )
+            SELECT m.*,
+                   m.l_frequency + m.l_regularity + m.l_recency + m.l_breadth
+                       + m.l_satisfaction AS loyalty,
+                   CASE WHEN m.last_date IS NULL THEN 'never_active'
+                        WHEN m.idle_days > %(lapsed_days)s THEN 'lapsed'
+                        WHEN m.tenure_days < %(new_days)s THEN 'new'
+                        WHEN m.tenure_days >= %(long_term_days)s
+                             AND m.months_12 >= %(long_term_months)s THEN 'long_term'
+                        WHEN m.months_12 >= 2
+                             AND m.recent_6 * 100 >= m.previous_6 * (100 + %(growth_percent)s)
+                             AND m.recent_6 > m.previous_6 THEN 'growing'
+                        ELSE 'occasional' END AS segment
+              FROM metrics m
+            """,
+            ids=list(partner_ids),
+            now=now,
+            today=today,
+            start_12=start_12,
+            start_6=start_6,
+            lapsed_days=settings["lapsed_days"],
+            new_days=settings["new_days"],
+            long_term_days=settings["long_term_days"],
+            long_term_months=settings["long_term_months"],
+            growth_percent=settings["growth_percent"],
+        )
+
+    @api.model
+    def _recompute_batch(self, partner_ids, now, settings):
+        """Write the metrics of these readers, record segment changes, and
+        return them as (partner_id, from, to) rows."""
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH calc AS (%(metrics)s),
+                old AS (
+                    SELECT p.id, p.reader_segment AS old_segment, p.reader_category,
+                           p.library_department_id
+                      FROM res_partner p WHERE p.id = ANY(%(ids)s)
+                ),
+                upd AS (
+                    UPDATE res_partner p
+                       SET usage_first_date = c.first_date,
+                           last_activity_date = c.last_date,
+                           usage_count_12m = c.count_12,
+                           loan_count_12m = c.loans_12,
+                           active_months_12m = c.months_12,
+                           usage_breadth = c.breadth,
+                           usage_recent_6m = c.recent_6,
+                           usage_previous_6m = c.previous_6,
+                           participation_count = c.participation,
+                           loyalty_frequency = c.l_frequency,
+                           loyalty_regularity = c.l_regularity,
+                           loyalty_recency = c.l_recency,
+                           loyalty_breadth = c.l_breadth,
+                           loyalty_satisfaction = c.l_satisfaction,
+                           loyalty_score = c.loyalty,
+                           loyalty_band = CASE WHEN c.loyalty >= 80 THEN '80_100'
+                                               WHEN c.loyalty >= 60 THEN '60_79'
+                                               WHEN c.loyalty >= 40 THEN '40_59'
+                                               WHEN c.loyalty >= 20 THEN '20_39'
+                                               ELSE '0_19' END,
+                           reader_segment = c.segment
+                      FROM calc c
+                     WHERE p.id = c.id
+                       AND (p.usage_first_date, p.last_activity_date, p.usage_count_12m,
+                            p.loan_count_12m, p.active_months_12m, p.usage_breadth,
+                            p.usage_recent_6m, p.usage_previous_6m, p.participation_count,
+                            p.loyalty_score, p.loyalty_recency, p.loyalty_satisfaction,
+                            p.reader_segment)
+                           IS DISTINCT FROM
+                           (c.first_date, c.last_date, c.count_12, c.loans_12, c.months_12,
+                            c.breadth, c.recent_6, c.previous_6, c.participation, c.loyalty,
+                            c.l_recency, c.l_satisfaction, c.segment)
+                    RETURNING p.id
+                )
+                INSERT INTO library_segment_history
+                       (partner_id, date, change, from_segment, to_segment, became_core,
+                        reader_category, department_id)
+                SELECT c.id, %(today)s, 'segment', o.old_segment, c.segment, FALSE,
+                       o.reader_category, o.library_department_id
+                  FROM calc c JOIN old o ON o.id = c.id
+                 WHERE o.old_segment IS DISTINCT FROM c.segment
+                RETURNING partner_id, from_segment, to_segment
+                """,
+                metrics=self._metrics_query(partner_ids, now, settings),
+                ids=list(partner_ids),
+                today=now.date(),
+            )
+        )
+        return [("segment", *row) for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _recompute_core(self, now, settings):
+        """Core readers: top N% by loyalty within each category among active
+        readers, or pinned. One statement over all readers."""
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH ranked AS (
+                    SELECT id,
+                           core_reader_pinned
+                           OR (reader_segment NOT IN ('never_active', 'lapsed')
+                               AND loyalty_score > 0
+                               AND percent_rank() OVER (
+                                   PARTITION BY reader_category ORDER BY loyalty_score DESC
+                               ) < %(share)s) AS core
+                      FROM res_partner
+                     WHERE is_reader
+                ), upd AS (
+                    UPDATE res_partner p SET is_core_reader = r.core
+                      FROM ranked r
+                     WHERE p.id = r.id AND p.is_core_reader IS DISTINCT FROM r.core
+                    RETURNING p.id, r.core, p.reader_category, p.library_department_id,
+                              p.reader_segment
+                )
+                INSERT INTO library_segment_history
+                       (partner_id, date, change, from_segment, to_segment, became_core,
+                        reader_category, department_id)
+                SELECT id, %(today)s, 'core', reader_segment, reader_segment, core,
+                       reader_category, library_department_id
+                  FROM upd
+                RETURNING partner_id, became_core
+                """,
+                share=settings["core_percent"] / 100.0,
+                today=now.date(),
+            )
+        )
+        return [("core", partner_id, None, core) for partner_id, core in self.env.cr.fetchall()]
+
+    # ------------------------------------------------------------------
+    # Customised service: follow-ups on transitions
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _apply_followups(self, changes):
+        """Schedule the configured activity for each transition, once: the
+        transition itself happens once, since history only records changes."""
+        if not changes:
+            return
+        rules = self.env["library.segment.followup"].sudo().search([("active", "=", True)])
+        if not rules:
+            return
+        partners = self.env["res.partner"].sudo().browse({c[1] for c in changes})
+        partners.fetch(["responsible_librarian_id", "library_department_id"])
+        by_id = {p.id: p for p in partners}
+        for change, partner_id, _from, to in changes:
+            partner = by_id[partner_id]
+            for rule in rules:
+                if rule._matches(change, to):
+                    rule._schedule(partner)

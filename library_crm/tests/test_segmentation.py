@@ -1,0 +1,238 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import datetime, timedelta
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import LibraryCrmCase
+
+NOW = datetime(2026, 6, 30, 12, 0, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestSegmentation(LibraryCrmCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].sudo().set_param("library_crm.segmentation_last_run", "")
+        Partner = cls.env["res.partner"]
+        cls.readers = {
+            name: Partner.create(
+                {
+                    "name": name,
+                    "is_reader": True,
+                    "reader_category": "undergraduate",
+                    "reader_card_number": f"SEG-{name.upper()}",
+                    "library_department_id": cls.dept_cs.id,
+                    "responsible_librarian_id": cls.user_librarian.id,
+                }
+            )
+            for name in ("never", "lapsed", "new", "long", "growing", "occasional")
+        }
+        cls.engine = cls.env["library.segmentation"]
+
+    def _use(self, reader, days_ago, kind="loan", quantity=1):
+        return self.env["library.usage"].create(
+            {
+                "partner_id": reader.id,
+                "kind": kind,
+                "occurred_at": NOW - timedelta(days=days_ago),
+                "quantity": quantity,
+                "source": "test",
+            }
+        )
+
+    def _monthly(self, reader, months, start=0, kind="loan"):
+        for month in range(start, start + months):
+            self._use(reader, 15 + 30 * month, kind)
+
+    def _make_population(self):
+        r = self.readers
+        self._use(r["lapsed"], 400)
+        self._use(r["lapsed"], 200)
+        self._use(r["new"], 10)
+        self._use(r["new"], 5, "visit")
+        # Long-term: first use 3 years ago, active every month of the last 12.
+        self._use(r["long"], 1100)
+        self._monthly(r["long"], 12)
+        self._use(r["long"], 20, "eresource")
+        self._use(r["long"], 25, "training")
+        # Growing: 1 use in the previous 6 months, 4 months active recently.
+        self._use(r["growing"], 300)
+        self._use(r["growing"], 700)
+        self._monthly(r["growing"], 4)
+        # Occasional: a use now and then, no growth.
+        self._use(r["occasional"], 700)
+        self._use(r["occasional"], 250)
+        self._use(r["occasional"], 100)
+
+    def _state(self):
+        fields_ = [
+            "reader_segment",
+            "loyalty_score",
+            "is_core_reader",
+            "usage_count_12m",
+            "active_months_12m",
+            "last_activity_date",
+            "usage_first_date",
+            "loyalty_recency",
+        ]
+        readers = self.env["res.partner"].search([("is_reader", "=", True)], order="id")
+        readers.invalidate_recordset()
+        return readers.read(fields_)
+
+    def test_segments_and_metrics(self):
+        self._make_population()
+        self.engine._recompute(full=True, now=NOW)
+        r = self.readers
+        segments = {name: reader.reader_segment for name, reader in r.items()}
+        self.assertEqual(
+            segments,
+            {
+                "never": "never_active",
+                "lapsed": "lapsed",
+                "new": "new",
+                "long": "long_term",
+                "growing": "growing",
+                "occasional": "occasional",
+            },
+        )
+        self.assertEqual(self.reader.reader_segment, "never_active")
+        long = r["long"]
+        self.assertRecordValues(
+            long,
+            [
+                {
+                    "usage_count_12m": 14,
+                    "loan_count_12m": 12,
+                    "active_months_12m": 12,
+                    "usage_breadth": 3,
+                    "participation_count": 1,
+                    "usage_first_date": (NOW - timedelta(days=1100)).date(),
+                    "last_activity_date": (NOW - timedelta(days=15)).date(),
+                    # 14/24*30=17.5 -> 18, 12 months 30, within 30 days 20,
+                    # 3 kinds 7.5 -> 8, satisfaction unknown 5.
+                    "loyalty_frequency": 18,
+                    "loyalty_regularity": 30,
+                    "loyalty_recency": 20,
+                    "loyalty_breadth": 8,
+                    "loyalty_satisfaction": 5,
+                    "loyalty_score": 81,
+                    "loyalty_band": "80_100",
+                }
+            ],
+        )
+        self.assertEqual(r["growing"].usage_recent_6m, 4)
+        self.assertEqual(r["growing"].usage_previous_6m, 1)
+        self.assertEqual(r["never"].loyalty_score, 5)
+
+    def test_segment_boundaries(self):
+        reader = self.readers["new"]
+        settings = self.engine._settings()
+
+        def segment_after(days_ago_list):
+            self.env["library.usage"].search([("partner_id", "=", reader.id)]).unlink()
+            for days in days_ago_list:
+                self._use(reader, days)
+            self.engine._recompute(partner_ids=reader.ids, now=NOW)
+            reader.invalidate_recordset()
+            return reader.reader_segment
+
+        lapsed, new = settings["lapsed_days"], settings["new_days"]
+        self.assertEqual(segment_after([lapsed]), "occasional")  # not lapsed yet
+        self.assertEqual(segment_after([lapsed + 1]), "lapsed")
+        self.assertEqual(segment_after([new - 1]), "new")
+        self.assertEqual(segment_after([new]), "occasional")
+        long_term = settings["long_term_days"]
+        months = [15 + 30 * m for m in range(settings["long_term_months"])]
+        self.assertEqual(segment_after([long_term, *months]), "long_term")
+        self.assertEqual(segment_after([long_term - 1, *months]), "growing")
+        self.assertEqual(segment_after([long_term, *months[:-1]]), "growing")
+        # Growth below the threshold: 5 recent vs 5 before is not growing.
+        before = [200 + 10 * i for i in range(5)]
+        self.assertEqual(segment_after([400, *months[:5], *before]), "occasional")
+        self.assertEqual(segment_after([400, *months[:5], *before[:4]]), "growing")
+
+    def test_history_only_on_change_and_followups_once(self):
+        self._make_population()
+        self.engine._recompute(full=True, now=NOW)
+        History = self.env["library.segment.history"]
+        first = History.search_count([])
+        self.assertEqual(
+            History.search_count(
+                [("partner_id", "=", self.readers["long"].id), ("change", "=", "segment")]
+            ),
+            1,
+        )
+        lapsed_activities = self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", self.readers["lapsed"].id)]
+        )
+        self.assertEqual(len(lapsed_activities), 1)
+        self.assertEqual(lapsed_activities.user_id, self.user_librarian)
+        # Nothing changed: no history, no new activity.
+        self.engine._recompute(full=True, now=NOW)
+        self.assertEqual(History.search_count([]), first)
+        self.assertEqual(
+            self.env["mail.activity"].search_count(
+                [("res_model", "=", "res.partner"), ("res_id", "=", self.readers["lapsed"].id)]
+            ),
+            1,
+        )
+        # The new reader's first use ages: one change, new -> occasional.
+        later = NOW + timedelta(days=90)
+        self.engine._recompute(full=False, now=later)
+        change = History.search(
+            [("partner_id", "=", self.readers["new"].id), ("date", "=", later.date())]
+        )
+        self.assertEqual((change.from_segment, change.to_segment), ("new", "occasional"))
+
+    def test_core_readers_top_share_and_pin(self):
+        self._make_population()
+        self.dept_cs.liaison_user_ids = self.user_librarian_2
+        self.engine._recompute(full=True, now=NOW)
+        core = self.env["res.partner"].search([("is_core_reader", "=", True)])
+        # 10% of 7 undergraduates: the single best one.
+        self.assertEqual(core, self.readers["long"])
+        activity = self.env["mail.activity"].search(
+            [
+                ("res_id", "=", self.readers["long"].id),
+                ("res_model", "=", "res.partner"),
+                ("user_id", "=", self.user_librarian_2.id),
+            ]
+        )
+        self.assertEqual(len(activity), 1)
+        self.readers["occasional"].core_reader_pinned = True
+        self.engine._recompute(full=False, now=NOW)
+        self.assertTrue(self.readers["occasional"].is_core_reader)
+        self.assertEqual(
+            self.env["library.segment.history"].search_count(
+                [
+                    ("partner_id", "=", self.readers["occasional"].id),
+                    ("change", "=", "core"),
+                    ("became_core", "=", True),
+                ]
+            ),
+            1,
+        )
+
+    def test_incremental_equals_full(self):
+        self._make_population()
+        self.engine._recompute(full=True, now=NOW)
+        # Time passes, new usage arrives, a reader lapses, windows slide.
+        self._use(self.readers["occasional"], -20)
+        self._use(self.readers["never"], -3, "visit")
+        steps = [NOW + timedelta(days=d) for d in (1, 30, 95, 190)]
+        for now in steps:
+            self.engine._recompute(full=False, now=now)
+        incremental = self._state()
+        self.engine._recompute(full=True, now=steps[-1])
+        self.assertEqual(self._state(), incremental)
+
+    def test_retention_detaches_old_usage(self):
+        old = self._use(self.readers["lapsed"], 365 * 4)
+        recent = self._use(self.readers["lapsed"], 30)
+        with freeze_time(NOW):
+            self.assertEqual(self.engine._cron_detach_old_usage(), 1)
+        self.assertFalse(old.partner_id)
+        self.assertEqual(recent.partner_id, self.readers["lapsed"])

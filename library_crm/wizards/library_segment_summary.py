@@ -1,0 +1,107 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class LibrarySegmentSummary(models.TransientModel):
+    """Period summary of segments for managers (PDF): a handful of grouped
+    queries whatever the number of readers."""
+
+    _name = "library.segment.summary"
+    _description = "Reader Segments Period Summary"
+
+    date_from = fields.Date(
+        required=True,
+        default=lambda self: fields.Date.context_today(self) - relativedelta(months=3),
+    )
+    date_to = fields.Date(required=True, default=fields.Date.context_today)
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        for summary in self:
+            if summary.date_to < summary.date_from:
+                raise UserError(self.env._("The period ends before it starts."))
+
+    def action_print(self):
+        self.ensure_one()
+        return self.env.ref("library_crm.action_report_segment_summary").report_action(self)
+
+    def _labels(self, model, field):
+        return dict(self.env[model]._fields[field]._description_selection(self.env))
+
+    def _summary_data(self):
+        self.ensure_one()
+        Partner = self.env["res.partner"]
+        History = self.env["library.segment.history"]
+        segment_labels = self._labels("res.partner", "reader_segment")
+        readers = [("is_reader", "=", True)]
+        segments = dict(Partner._read_group(readers, ["reader_segment"], ["__count"]))
+        total = sum(segments.values())
+        period = [("date", ">=", self.date_from), ("date", "<=", self.date_to)]
+        flows = History._read_group(
+            [("change", "=", "segment"), ("from_segment", "!=", False), *period],
+            ["from_segment", "to_segment"],
+            ["__count"],
+            order="__count desc",
+        )
+        left_growing = sum(count for src, _dst, count in flows if src == "growing")
+        converted = sum(
+            count for src, dst, count in flows if src == "growing" and dst == "long_term"
+        )
+        core_changes = dict(
+            History._read_group([("change", "=", "core"), *period], ["became_core"], ["__count"])
+        )
+        departments = Partner._read_group(
+            [*readers, ("library_department_id", "!=", False)],
+            ["library_department_id"],
+            ["__count", "loyalty_score:avg"],
+            order="loyalty_score:avg desc",
+            limit=10,
+        )
+        core_by_department = dict(
+            Partner._read_group(
+                [*readers, ("is_core_reader", "=", True)], ["library_department_id"], ["__count"]
+            )
+        )
+        usage = self.env["library.usage"]._read_group(
+            [
+                ("occurred_at", ">=", fields.Datetime.to_datetime(self.date_from)),
+                (
+                    "occurred_at",
+                    "<",
+                    fields.Datetime.to_datetime(self.date_to + relativedelta(days=1)),
+                ),
+            ],
+            ["kind"],
+            ["quantity:sum"],
+            order="quantity:sum desc",
+        )
+        kind_labels = self._labels("library.usage", "kind")
+        return {
+            "total": total,
+            "segments": [
+                (
+                    label,
+                    segments.get(code, 0),
+                    100.0 * segments.get(code, 0) / total if total else 0,
+                )
+                for code, label in segment_labels.items()
+            ],
+            "core": Partner.search_count([*readers, ("is_core_reader", "=", True)]),
+            "core_in": core_changes.get(True, 0),
+            "core_out": core_changes.get(False, 0),
+            "flows": [
+                (segment_labels.get(src, src), segment_labels.get(dst, dst), count)
+                for src, dst, count in flows
+            ],
+            "converted": converted,
+            "left_growing": left_growing,
+            "conversion": 100.0 * converted / left_growing if left_growing else 0.0,
+            "departments": [
+                (dept.display_name, count, avg or 0.0, core_by_department.get(dept, 0))
+                for dept, count, avg in departments
+            ],
+            "usage": [(kind_labels.get(kind, kind), quantity) for kind, quantity in usage],
+        }

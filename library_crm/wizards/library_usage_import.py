@@ -1,0 +1,312 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Bulk usage import: the file is streamed into a temporary table with COPY,
+checked and merged into library_usage with INSERT ... ON CONFLICT in SQL."""
+
+import base64
+import csv
+import io
+import re
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..models.library_usage import USAGE_KINDS
+
+COLUMN_ALIASES = {
+    "card_number": ("card number", "card", "reader card number", "读者证号", "证号", "借书证号"),
+    "kind": ("kind", "type", "usage type", "类型", "服务类型", "行为类型"),
+    "occurred_at": ("occurred at", "date", "datetime", "time", "时间", "日期", "发生时间"),
+    "quantity": ("quantity", "count", "数量", "册数"),
+    "duration": ("duration", "minutes", "时长", "时长分钟"),
+    "resource_ref": ("resource", "resource ref", "item", "title", "资源", "题名", "条码"),
+    "external_ref": ("external ref", "external reference", "id", "transaction id", "流水号"),
+}
+HEADER_TO_COLUMN = {a: column for column, aliases in COLUMN_ALIASES.items() for a in aliases}
+KIND_ALIASES = {
+    "借阅": "loan",
+    "借书": "loan",
+    "续借": "renewal",
+    "入馆": "visit",
+    "门禁": "visit",
+    "gate": "visit",
+    "电子资源": "eresource",
+    "e-resource": "eresource",
+    "研修机": "workstation",
+    "研修间": "workstation",
+    "咨询": "consultation",
+    "参考咨询": "consultation",
+    "培训": "training",
+    "活动": "event",
+    "讲座": "event",
+    "馆际互借": "ill",
+    "interlibrary loan": "ill",
+}
+for _code, _label in USAGE_KINDS:
+    KIND_ALIASES[_code] = _code
+    KIND_ALIASES[_label.lower()] = _code
+STAGE_COLUMNS = ("card_number", "kind", "occurred_at", "quantity", "duration", "resource_ref")
+
+
+class _CopyStream(io.TextIOBase):
+    """A read()-able file over a generator of text lines, for COPY FROM STDIN:
+    the source file is never held in memory as a whole."""
+
+    def __init__(self, lines):
+        self._lines = lines
+        self._buffer = ""
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):  # pylint: disable=method-required-super
+        while size < 0 or len(self._buffer) < size:
+            try:
+                self._buffer += next(self._lines)
+            except StopIteration:
+                break
+        if size < 0:
+            data, self._buffer = self._buffer, ""
+        else:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+
+class LibraryUsageImport(models.TransientModel):
+    _name = "library.usage.import"
+    _description = "Import Usage"
+
+    file = fields.Binary(attachment=False)
+    filename = fields.Char()
+    source = fields.Char(
+        required=True,
+        default="ils",
+        help="Where the file comes from (ils, gate, eresources...): external "
+        "references are unique per source.",
+    )
+    state = fields.Selection([("upload", "Upload"), ("done", "Done")], default="upload")
+    imported_count = fields.Integer(string="Imported", readonly=True)
+    duplicate_count = fields.Integer(string="Already Imported", readonly=True)
+    rejected_count = fields.Integer(string="Rejected", readonly=True)
+    rejected_file = fields.Binary(string="Rejected Rows", attachment=False, readonly=True)
+    rejected_filename = fields.Char(readonly=True)
+
+    def action_import(self):
+        self.ensure_one()
+        if not self.file:
+            raise UserError(self.env._("Choose a CSV file to import."))
+        stream = io.BytesIO(base64.b64decode(self.file))
+        result = self._import_stream(stream, self.source.strip())
+        values = {
+            "state": "done",
+            "imported_count": result["imported"],
+            "duplicate_count": result["duplicates"],
+            "rejected_count": len(result["rejected"]),
+        }
+        if result["rejected"]:
+            stem = (self.filename or "usage").rsplit(".", 1)[0]
+            values["rejected_file"] = base64.b64encode(self._rejected_csv(result["rejected"]))
+            values["rejected_filename"] = f"{stem}-rejected.csv"
+        self.write(values)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Import Usage"),
+        }
+
+    @api.model
+    def _reasons(self):
+        return {
+            "card": self.env._("Unknown card number."),
+            "kind": self.env._("Unknown kind of usage."),
+            "date": self.env._("Not a date and time (use YYYY-MM-DD HH:MM)."),
+            "quantity": self.env._("Quantity is not a whole number of zero or more."),
+            "duration": self.env._("Duration is not a number of zero or more."),
+            "columns": self.env._("Wrong number of columns."),
+        }
+
+    @api.model
+    def _import_stream(self, binary_stream, source, tz=None):
+        """Import usage from a CSV byte stream. Returns the counts and the
+        rejected rows as (line number, reason, cells)."""
+        if not source:
+            raise UserError(self.env._("Name the source of the file (ils, gate...)."))
+        text = io.TextIOWrapper(binary_stream, encoding="utf-8-sig", newline="")
+        try:
+            first = text.readline()
+        except UnicodeDecodeError as exc:
+            raise UserError(self.env._("Save the file as UTF-8 CSV and import it again.")) from exc
+        try:
+            dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+        header = next(csv.reader([first], dialect))
+        columns = self._map_header(header)
+        reader = csv.reader(text, dialect)
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMP TABLE library_usage_stage (
+                    line_no integer, card text, kind text, occurred_at text,
+                    quantity text, duration text, resource_ref text, external_ref text,
+                    raw text, error text
+                ) ON COMMIT DROP
+                """
+            )
+        )
+        cr.copy_expert(
+            "COPY library_usage_stage FROM STDIN WITH (FORMAT csv)",
+            _CopyStream(self._stage_lines(reader, columns, len(header))),
+        )
+        counts = self._merge_stage(source, tz or self.env.user.tz or "UTC")
+        cr.execute(SQL("DROP TABLE library_usage_stage"))
+        return counts
+
+    @api.model
+    def _map_header(self, header):
+        columns = {}
+        for index, title in enumerate(header):
+            key = re.sub(r"[_\-\s]+", " ", (title or "").strip().lower())
+            column = HEADER_TO_COLUMN.get(key)
+            if column and column not in columns:
+                columns[column] = index
+        missing = [c for c in ("card_number", "kind", "occurred_at") if c not in columns]
+        if missing:
+            raise UserError(
+                self.env._(
+                    "The first row must name the columns; card number (读者证号), kind "
+                    "(类型) and date (时间) are required. Accepted names: %(names)s",
+                    names=", ".join(aliases[0] for aliases in COLUMN_ALIASES.values()),
+                )
+            )
+        return columns
+
+    @api.model
+    def _stage_lines(self, reader, columns, width):
+        """Yield one normalised CSV line per source row, numbered as in the file."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        indexes = [columns.get(name) for name in STAGE_COLUMNS]
+        ref_index = columns.get("external_ref")
+        for line_no, row in enumerate(reader, start=2):
+            if not any(row):
+                continue
+            raw = "\x1f".join(row)
+            if len(row) < width:
+                writer.writerow([line_no, "", "", "", "", "", "", "", raw, "columns"])
+            else:
+                card, kind, when, quantity, duration, resource = (
+                    row[i].strip() if i is not None else "" for i in indexes
+                )
+                card = card.upper()
+                kind = KIND_ALIASES.get(kind.lower(), kind)
+                when = when.replace("/", "-").replace("T", " ")
+                ref = row[ref_index].strip() if ref_index is not None else ""
+                # Without a reference, the row's own content identifies it.
+                ref = ref or f"{card}|{kind}|{when}|{resource}"
+                writer.writerow(
+                    [line_no, card, kind, when, quantity, duration, resource, ref, raw, ""]
+                )
+            if line_no % 1000 == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    @api.model
+    def _merge_stage(self, source, tz):
+        kinds = [code for code, _label in USAGE_KINDS]
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMP TABLE library_usage_checked ON COMMIT DROP AS
+                SELECT s.line_no, s.raw, s.kind, s.resource_ref, s.external_ref,
+                       p.id AS partner_id,
+                       CASE WHEN s.error IS NOT NULL THEN s.error
+                            WHEN p.id IS NULL THEN 'card'
+                            WHEN NOT s.kind = ANY(%(kinds)s) THEN 'kind'
+                            WHEN s.occurred_at
+                                 !~ '^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2})?)?$'
+                                THEN 'date'
+                            WHEN substr(s.occurred_at, 6, 2)::int NOT BETWEEN 1 AND 12
+                                THEN 'date'
+                            WHEN substr(s.occurred_at, 9, 2)::int
+                                 NOT BETWEEN 1 AND extract(day FROM
+                                     make_date(substr(s.occurred_at, 1, 4)::int,
+                                               substr(s.occurred_at, 6, 2)::int, 1)
+                                     + interval '1 month - 1 day')
+                                THEN 'date'
+                            WHEN length(s.occurred_at) > 10
+                                 AND (substr(s.occurred_at, 12, 2)::int > 23
+                                      OR substr(s.occurred_at, 15, 2)::int > 59)
+                                THEN 'date'
+                            WHEN s.quantity <> '' AND s.quantity !~ '^\\d+$' THEN 'quantity'
+                            WHEN s.duration <> '' AND s.duration !~ '^\\d+(\\.\\d+)?$'
+                                THEN 'duration'
+                       END AS error,
+                       s.occurred_at, s.quantity, s.duration
+                  FROM library_usage_stage s
+                  LEFT JOIN res_partner p
+                         ON p.reader_card_number = s.card AND p.is_reader
+                        AND (p.company_id = %(company)s OR p.company_id IS NULL)
+                """,
+                kinds=kinds,
+                company=self.env.company.id,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO library_usage
+                       (partner_id, kind, occurred_at, quantity, duration, resource_ref,
+                        source, external_ref, company_id,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT partner_id, kind,
+                       (occurred_at::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                       COALESCE(NULLIF(quantity, '')::int, 1),
+                       COALESCE(NULLIF(duration, '')::float, 0),
+                       NULLIF(resource_ref, ''), %(source)s, external_ref, %(company)s,
+                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM library_usage_checked
+                 WHERE error IS NULL
+                ON CONFLICT (source, external_ref) DO NOTHING
+                """,
+                tz=tz,
+                source=source,
+                company=self.env.company.id,
+                uid=self.env.uid,
+            )
+        )
+        imported = cr.rowcount
+        cr.execute(
+            SQL(
+                """
+                SELECT line_no, error, raw FROM library_usage_checked
+                 WHERE error IS NOT NULL ORDER BY line_no
+                """
+            )
+        )
+        reasons = self._reasons()
+        rejected = [
+            (line, reasons[error], raw.split("\x1f")) for line, error, raw in cr.fetchall()
+        ]
+        cr.execute(SQL("SELECT count(*) FROM library_usage_checked WHERE error IS NULL"))
+        good = cr.fetchone()[0]
+        cr.execute(SQL("DROP TABLE library_usage_checked"))
+        self.env["library.usage"].invalidate_model()
+        return {"imported": imported, "duplicates": good - imported, "rejected": rejected}
+
+    @api.model
+    def _rejected_csv(self, rejected):
+        output = io.StringIO()
+        writer = csv.writer(output)
+        writer.writerow([self.env._("Row"), self.env._("Reason")])
+        for line, reason, cells in rejected:
+            writer.writerow([line, reason, *cells])
+        return output.getvalue().encode("utf-8-sig")
