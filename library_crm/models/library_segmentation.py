@@ -26,6 +26,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .library_usage import USAGE_KINDS
+
 _logger = logging.getLogger(__name__)
 
 DEFAULTS = {
@@ -84,9 +86,14 @@ class LibrarySegmentation(models.AbstractModel):
                 ids = self._all_reader_ids()
             else:
                 ids = self._incremental_reader_ids(last_run, now, settings)
-            for start in range(0, len(ids), BATCH_SIZE):
-                batch = ids[start : start + BATCH_SIZE]
-                changes = self._recompute_batch(batch, now, settings)
+            # One statement over all readers scans the usage table once; the
+            # cron commits its progress in batches instead.
+            batch_size = BATCH_SIZE if commit or partner_ids is not None else len(ids) or 1
+            for start in range(0, len(ids), batch_size):
+                batch = ids[start : start + batch_size]
+                changes = self._recompute_batch(
+                    None if batch_size >= len(ids) and full else batch, now, settings
+                )
                 self._apply_followups(changes)
                 if commit:
                     self.env["ir.cron"]._commit_progress(
@@ -207,6 +214,15 @@ class LibrarySegmentation(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
+    def _partners_clause(self, column, partner_ids):
+        """Restrict to these readers, or to all readers when None."""
+        if partner_ids is None:
+            if column.endswith("partner_id"):
+                return SQL("%s IS NOT NULL", SQL(column))
+            return SQL("is_reader") if column == "id" else SQL("p.is_reader")
+        return SQL("%s = ANY(%s)", SQL(column), list(partner_ids))
+
+    @api.model
     def _metrics_query(self, partner_ids, now, settings):
         """Per-reader metrics, loyalty and segment as one SQL query."""
         start_12 = now - timedelta(days=365)
@@ -215,7 +231,9 @@ class LibrarySegmentation(models.AbstractModel):
         return SQL(
             """
             WITH target AS (
-                SELECT id, satisfaction_score FROM res_partner WHERE id = ANY(%(ids)s)
+                SELECT id, satisfaction_score, reader_segment AS old_segment, reader_category,
+                       library_department_id
+                  FROM res_partner WHERE %(partners)s
             ), agg AS (
                 SELECT u.partner_id,
                        min(u.occurred_at)::date AS first_date,
@@ -224,10 +242,13 @@ class LibrarySegmentation(models.AbstractModel):
                        coalesce(sum(u.quantity) FILTER (
                            WHERE u.kind = 'loan' AND u.occurred_at >= %(start_12)s), 0)
                            AS loans_12,
-                       count(DISTINCT date_trunc('month', u.occurred_at))
-                           FILTER (WHERE u.occurred_at >= %(start_12)s) AS months_12,
-                       count(DISTINCT u.kind)
-                           FILTER (WHERE u.occurred_at >= %(start_12)s) AS breadth,
+                       -- Distinct months and kinds as bit sets: no sort per reader.
+                       bit_count(bit_or(1::bigint << (
+                           (extract(year FROM u.occurred_at) * 12
+                            + extract(month FROM u.occurred_at))::int - %(base_month)s
+                       )) FILTER (WHERE u.occurred_at >= %(start_12)s)::bit(64)) AS months_12,
+                       bit_count(bit_or(1::bigint << array_position(%(kinds)s, u.kind::text))
+                           FILTER (WHERE u.occurred_at >= %(start_12)s)::bit(64)) AS breadth,
                        count(*) FILTER (WHERE u.occurred_at >= %(start_6)s) AS recent_6,
                        count(*) FILTER (
                            WHERE u.occurred_at >= %(start_12)s AND u.occurred_at < %(start_6)s
@@ -235,10 +256,10 @@ class LibrarySegmentation(models.AbstractModel):
                        count(*) FILTER (WHERE u.kind IN ('training', 'event')
                                         AND u.occurred_at >= %(start_12)s) AS participation
                   FROM library_usage u
-                 WHERE u.partner_id = ANY(%(ids)s) AND u.occurred_at <= %(now)s
+                 WHERE %(usage_partners)s AND u.occurred_at <= %(now)s
                  GROUP BY u.partner_id
             ), metrics AS (
-                SELECT t.id,
+                SELECT t.id, t.old_segment, t.reader_category, t.library_department_id,
                        a.first_date, a.last_date,
                        coalesce(a.count_12, 0) AS count_12,
                        coalesce(a.loans_12, 0) AS loans_12,
@@ -277,9 +298,12 @@ class LibrarySegmentation(models.AbstractModel):
                         ELSE 'occasional' END AS segment
               FROM metrics m
             """,
-            ids=list(partner_ids),
+            partners=self._partners_clause("id", partner_ids),
+            usage_partners=self._partners_clause("u.partner_id", partner_ids),
             now=now,
             today=today,
+            base_month=start_12.year * 12 + start_12.month,
+            kinds=[code for code, _label in USAGE_KINDS],
             start_12=start_12,
             start_6=start_6,
             lapsed_days=settings["lapsed_days"],
@@ -293,16 +317,20 @@ class LibrarySegmentation(models.AbstractModel):
     def _recompute_batch(self, partner_ids, now, settings):
         """Write the metrics of these readers, record segment changes, and
         return them as (partner_id, from, to) rows."""
-        self.env.cr.execute(
+        cr = self.env.cr
+        # Materialised first: PostgreSQL runs this read in parallel, which it
+        # never does inside a statement that writes.
+        cr.execute(
+            SQL(
+                "CREATE TEMP TABLE library_segment_calc ON COMMIT DROP AS %s",
+                self._metrics_query(partner_ids, now, settings),
+            )
+        )
+        cr.execute(SQL("ANALYZE library_segment_calc"))
+        cr.execute(
             SQL(
                 """
-                WITH calc AS (%(metrics)s),
-                old AS (
-                    SELECT p.id, p.reader_segment AS old_segment, p.reader_category,
-                           p.library_department_id
-                      FROM res_partner p WHERE p.id = ANY(%(ids)s)
-                ),
-                upd AS (
+                WITH upd AS (
                     UPDATE res_partner p
                        SET usage_first_date = c.first_date,
                            last_activity_date = c.last_date,
@@ -325,7 +353,7 @@ class LibrarySegmentation(models.AbstractModel):
                                                WHEN c.loyalty >= 20 THEN '20_39'
                                                ELSE '0_19' END,
                            reader_segment = c.segment
-                      FROM calc c
+                      FROM library_segment_calc c
                      WHERE p.id = c.id
                        AND (p.usage_first_date, p.last_activity_date, p.usage_count_12m,
                             p.loan_count_12m, p.active_months_12m, p.usage_breadth,
@@ -341,18 +369,18 @@ class LibrarySegmentation(models.AbstractModel):
                 INSERT INTO library_segment_history
                        (partner_id, date, change, from_segment, to_segment, became_core,
                         reader_category, department_id)
-                SELECT c.id, %(today)s, 'segment', o.old_segment, c.segment, FALSE,
-                       o.reader_category, o.library_department_id
-                  FROM calc c JOIN old o ON o.id = c.id
-                 WHERE o.old_segment IS DISTINCT FROM c.segment
+                SELECT c.id, %(today)s, 'segment', c.old_segment, c.segment, FALSE,
+                       c.reader_category, c.library_department_id
+                  FROM library_segment_calc c
+                 WHERE c.old_segment IS DISTINCT FROM c.segment
                 RETURNING partner_id, from_segment, to_segment
                 """,
-                metrics=self._metrics_query(partner_ids, now, settings),
-                ids=list(partner_ids),
                 today=now.date(),
             )
         )
-        return [("segment", *row) for row in self.env.cr.fetchall()]
+        changes = [("segment", *row) for row in cr.fetchall()]
+        cr.execute(SQL("DROP TABLE library_segment_calc"))
+        return changes
 
     @api.model
     def _recompute_core(self, now, settings):

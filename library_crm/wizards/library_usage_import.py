@@ -219,50 +219,50 @@ class LibraryUsageImport(models.TransientModel):
         yield out.getvalue()
 
     @api.model
+    def _checked_rows(self):
+        """The staged rows with their reader and the first reason to reject
+        them (NULL when good), evaluated by PostgreSQL without exceptions."""
+        return SQL(
+            """
+            SELECT s.*, p.id AS partner_id,
+                   CASE WHEN s.error IS NOT NULL THEN s.error
+                        WHEN p.id IS NULL THEN 'card'
+                        WHEN NOT s.kind = ANY(%(kinds)s) THEN 'kind'
+                        WHEN s.occurred_at
+                             !~ '^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2})?)?$'
+                            THEN 'date'
+                        WHEN substr(s.occurred_at, 6, 2)::int NOT BETWEEN 1 AND 12
+                            THEN 'date'
+                        WHEN substr(s.occurred_at, 9, 2)::int
+                             NOT BETWEEN 1 AND extract(day FROM
+                                 make_date(substr(s.occurred_at, 1, 4)::int,
+                                           substr(s.occurred_at, 6, 2)::int, 1)
+                                 + interval '1 month - 1 day')
+                            THEN 'date'
+                        WHEN length(s.occurred_at) > 10
+                             AND (substr(s.occurred_at, 12, 2)::int > 23
+                                  OR substr(s.occurred_at, 15, 2)::int > 59)
+                            THEN 'date'
+                        WHEN s.quantity <> '' AND s.quantity !~ '^\\d+$' THEN 'quantity'
+                        WHEN s.duration <> '' AND s.duration !~ '^\\d+(\\.\\d+)?$'
+                            THEN 'duration'
+                   END AS reason
+              FROM library_usage_stage s
+              LEFT JOIN res_partner p
+                     ON p.reader_card_number = s.card AND p.is_reader
+                    AND (p.company_id = %(company)s OR p.company_id IS NULL)
+            """,
+            kinds=[code for code, _label in USAGE_KINDS],
+            company=self.env.company.id,
+        )
+
+    @api.model
     def _merge_stage(self, source, tz):
-        kinds = [code for code, _label in USAGE_KINDS]
         cr = self.env.cr
         cr.execute(
             SQL(
                 """
-                CREATE TEMP TABLE library_usage_checked ON COMMIT DROP AS
-                SELECT s.line_no, s.raw, s.kind, s.resource_ref, s.external_ref,
-                       p.id AS partner_id,
-                       CASE WHEN s.error IS NOT NULL THEN s.error
-                            WHEN p.id IS NULL THEN 'card'
-                            WHEN NOT s.kind = ANY(%(kinds)s) THEN 'kind'
-                            WHEN s.occurred_at
-                                 !~ '^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2})?)?$'
-                                THEN 'date'
-                            WHEN substr(s.occurred_at, 6, 2)::int NOT BETWEEN 1 AND 12
-                                THEN 'date'
-                            WHEN substr(s.occurred_at, 9, 2)::int
-                                 NOT BETWEEN 1 AND extract(day FROM
-                                     make_date(substr(s.occurred_at, 1, 4)::int,
-                                               substr(s.occurred_at, 6, 2)::int, 1)
-                                     + interval '1 month - 1 day')
-                                THEN 'date'
-                            WHEN length(s.occurred_at) > 10
-                                 AND (substr(s.occurred_at, 12, 2)::int > 23
-                                      OR substr(s.occurred_at, 15, 2)::int > 59)
-                                THEN 'date'
-                            WHEN s.quantity <> '' AND s.quantity !~ '^\\d+$' THEN 'quantity'
-                            WHEN s.duration <> '' AND s.duration !~ '^\\d+(\\.\\d+)?$'
-                                THEN 'duration'
-                       END AS error,
-                       s.occurred_at, s.quantity, s.duration
-                  FROM library_usage_stage s
-                  LEFT JOIN res_partner p
-                         ON p.reader_card_number = s.card AND p.is_reader
-                        AND (p.company_id = %(company)s OR p.company_id IS NULL)
-                """,
-                kinds=kinds,
-                company=self.env.company.id,
-            )
-        )
-        cr.execute(
-            SQL(
-                """
+                WITH checked AS (%(checked)s)
                 INSERT INTO library_usage
                        (partner_id, kind, occurred_at, quantity, duration, resource_ref,
                         source, external_ref, company_id,
@@ -273,10 +273,11 @@ class LibraryUsageImport(models.TransientModel):
                        COALESCE(NULLIF(duration, '')::float, 0),
                        NULLIF(resource_ref, ''), %(source)s, external_ref, %(company)s,
                        %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-                  FROM library_usage_checked
-                 WHERE error IS NULL
+                  FROM checked
+                 WHERE reason IS NULL
                 ON CONFLICT (source, external_ref) DO NOTHING
                 """,
+                checked=self._checked_rows(),
                 tz=tz,
                 source=source,
                 company=self.env.company.id,
@@ -287,18 +288,19 @@ class LibraryUsageImport(models.TransientModel):
         cr.execute(
             SQL(
                 """
-                SELECT line_no, error, raw FROM library_usage_checked
-                 WHERE error IS NOT NULL ORDER BY line_no
-                """
+                WITH checked AS (%(checked)s)
+                SELECT line_no, reason, raw FROM checked
+                 WHERE reason IS NOT NULL ORDER BY line_no
+                """,
+                checked=self._checked_rows(),
             )
         )
         reasons = self._reasons()
         rejected = [
-            (line, reasons[error], raw.split("\x1f")) for line, error, raw in cr.fetchall()
+            (line, reasons[reason], raw.split("\x1f")) for line, reason, raw in cr.fetchall()
         ]
-        cr.execute(SQL("SELECT count(*) FROM library_usage_checked WHERE error IS NULL"))
-        good = cr.fetchone()[0]
-        cr.execute(SQL("DROP TABLE library_usage_checked"))
+        cr.execute(SQL("SELECT count(*) FROM library_usage_stage"))
+        good = cr.fetchone()[0] - len(rejected)
         self.env["library.usage"].invalidate_model()
         return {"imported": imported, "duplicates": good - imported, "rejected": rejected}
 
