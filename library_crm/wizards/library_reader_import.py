@@ -13,6 +13,7 @@ from odoo.exceptions import UserError
 from odoo.tools.mail import email_normalize
 
 from ..models.res_partner import READER_CATEGORIES
+from .import_columns import alias_index, match_columns, rejected_csv
 
 BATCH_SIZE = 1000
 SHOWN_ERRORS = 200
@@ -59,9 +60,7 @@ COLUMN_ALIASES = {
         "到期日期",
     ),
 }
-HEADER_TO_COLUMN = {
-    alias: column for column, aliases in COLUMN_ALIASES.items() for alias in aliases
-}
+HEADER_TO_COLUMN = alias_index(COLUMN_ALIASES)
 
 # Reader categories as ILS and campus exports spell them.
 CATEGORY_ALIASES = {
@@ -158,7 +157,14 @@ class LibraryReaderImport(models.TransientModel):
         if rejected:
             stem = (self.filename or "readers").rsplit(".", 1)[0]
             values["rejected_file"] = base64.b64encode(
-                self._rejected_csv(result["header"], result["rejected_raw"])
+                rejected_csv(
+                    self.env,
+                    [
+                        (line, reason, map(_cell_text, row))
+                        for line, row, reason in result["rejected_raw"]
+                    ],
+                    result["header"],
+                )
             )
             values["rejected_filename"] = f"{stem}-rejected.csv"
         self.write(values)
@@ -221,12 +227,7 @@ class LibraryReaderImport(models.TransientModel):
 
     @api.model
     def _map_header(self, header):
-        columns = {}
-        for index, title in enumerate(header):
-            key = re.sub(r"[_\-\s]+", " ", _cell_text(title).lower()).strip()
-            column = HEADER_TO_COLUMN.get(key)
-            if column and column not in columns:
-                columns[column] = index
+        columns = match_columns(header, HEADER_TO_COLUMN)
         missing = [c for c in ("card_number", "name") if c not in columns]
         if missing:
             raise UserError(
@@ -450,13 +451,3 @@ class LibraryReaderImport(models.TransientModel):
         if to_create:
             Partner.create(to_create)
             result["created"] += len(to_create)
-
-    @api.model
-    def _rejected_csv(self, header, rejected_raw):
-        output = io.StringIO()
-        writer = csv.writer(output)
-        writer.writerow([self.env._("Row"), self.env._("Reason"), *header])
-        for row_number, row, reason in rejected_raw:
-            writer.writerow([row_number, reason, *(_cell_text(v) for v in row)])
-        # BOM so that Excel opens the Chinese text as UTF-8.
-        return output.getvalue().encode("utf-8-sig")

@@ -5,13 +5,13 @@ checked and merged into library_usage with INSERT ... ON CONFLICT in SQL."""
 import base64
 import csv
 import io
-import re
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..models.library_usage import USAGE_KINDS
+from .import_columns import alias_index, match_columns, rejected_csv
 
 COLUMN_ALIASES = {
     "card_number": ("card number", "card", "reader card number", "读者证号", "证号", "借书证号"),
@@ -22,7 +22,7 @@ COLUMN_ALIASES = {
     "resource_ref": ("resource", "resource ref", "item", "title", "资源", "题名", "条码"),
     "external_ref": ("external ref", "external reference", "id", "transaction id", "流水号"),
 }
-HEADER_TO_COLUMN = {a: column for column, aliases in COLUMN_ALIASES.items() for a in aliases}
+HEADER_TO_COLUMN = alias_index(COLUMN_ALIASES)
 KIND_ALIASES = {
     "借阅": "loan",
     "借书": "loan",
@@ -105,7 +105,7 @@ class LibraryUsageImport(models.TransientModel):
         }
         if result["rejected"]:
             stem = (self.filename or "usage").rsplit(".", 1)[0]
-            values["rejected_file"] = base64.b64encode(self._rejected_csv(result["rejected"]))
+            values["rejected_file"] = base64.b64encode(rejected_csv(self.env, result["rejected"]))
             values["rejected_filename"] = f"{stem}-rejected.csv"
         self.write(values)
         return {
@@ -169,12 +169,7 @@ class LibraryUsageImport(models.TransientModel):
 
     @api.model
     def _map_header(self, header):
-        columns = {}
-        for index, title in enumerate(header):
-            key = re.sub(r"[_\-\s]+", " ", (title or "").strip().lower())
-            column = HEADER_TO_COLUMN.get(key)
-            if column and column not in columns:
-                columns[column] = index
+        columns = match_columns(header, HEADER_TO_COLUMN)
         missing = [c for c in ("card_number", "kind", "occurred_at") if c not in columns]
         if missing:
             raise UserError(
@@ -303,12 +298,3 @@ class LibraryUsageImport(models.TransientModel):
         good = cr.fetchone()[0] - len(rejected)
         self.env["library.usage"].invalidate_model()
         return {"imported": imported, "duplicates": good - imported, "rejected": rejected}
-
-    @api.model
-    def _rejected_csv(self, rejected):
-        output = io.StringIO()
-        writer = csv.writer(output)
-        writer.writerow([self.env._("Row"), self.env._("Reason")])
-        for line, reason, cells in rejected:
-            writer.writerow([line, reason, *cells])
-        return output.getvalue().encode("utf-8-sig")
