@@ -56,6 +56,29 @@ class TestAccess(LibraryCrmCase):
                 self.user_public: "read",
             },
         }
+        # Models of later features: library staff only, portal users see only
+        # their own review (record rule, tested with the reviews).
+        staff_models = {
+            "library.interaction": ("read write create unlink", "read write create unlink"),
+            "library.research.project": ("read write create unlink", "read write create unlink"),
+            "library.liaison.deliverable": ("read write create unlink",) * 2,
+            "library.contact.timeline": ("read", "read"),
+            "library.liaison.review": ("read write create unlink", ""),
+            "library.handover": ("read write create", "read write create"),
+            "library.usage": ("read write create unlink", "read"),
+            "library.segment.history": ("read unlink", "read"),
+            "library.segment.followup": ("read write create unlink", "read"),
+            "library.usage.import": ("read write create", ""),
+            "library.segment.summary": ("read write create", ""),
+        }
+        for model, (manager_rights, librarian_rights) in staff_models.items():
+            matrix[model] = {
+                self.user_manager: manager_rights,
+                self.user_librarian: librarian_rights,
+                self.user_internal: "",
+                self.user_portal: "read" if model == "library.liaison.review" else "",
+                self.user_public: "",
+            }
         for model, rights in matrix.items():
             for user, operations in rights.items():
                 with self.subTest(model=model, user=user.login):

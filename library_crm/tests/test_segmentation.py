@@ -3,7 +3,10 @@ from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
+from odoo import sql_db
 from odoo.tests import tagged
+
+from odoo.addons.library_crm.models.library_segmentation import LOCK_KEY
 
 from .common import LibraryCrmCase
 
@@ -228,6 +231,17 @@ class TestSegmentation(LibraryCrmCase):
         incremental = self._state()
         self.engine._recompute(full=True, now=steps[-1])
         self.assertEqual(self._state(), incremental)
+
+    def test_one_recompute_at_a_time(self):
+        """Two workers: the second one skips while the first holds the lock."""
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+            self.assertIsNone(self.engine._recompute(full=True, now=NOW))
+            other.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+        finally:
+            other.close()
+        self.assertEqual(self.engine._recompute(full=True, now=NOW), len(self.readers) + 1)
 
     def test_retention_detaches_old_usage(self):
         old = self._use(self.readers["lapsed"], 365 * 4)
