@@ -80,25 +80,26 @@ class LibrarySegmentation(models.AbstractModel):
                 params.get_param("library_crm.segmentation_last_run")
             )
             self.env.flush_all()
+            whole = partner_ids is None and (full or not last_run)
             if partner_ids is not None:
                 ids = sorted(partner_ids)
-            elif full or not last_run:
+            elif whole:
                 ids = self._all_reader_ids()
             else:
                 ids = self._incremental_reader_ids(last_run, now, settings)
-            # One statement over all readers scans the usage table once; the
-            # cron commits its progress in batches instead.
-            batch_size = BATCH_SIZE if commit or partner_ids is not None else len(ids) or 1
-            for start in range(0, len(ids), batch_size):
-                batch = ids[start : start + batch_size]
-                changes = self._recompute_batch(
-                    None if batch_size >= len(ids) and full else batch, now, settings
-                )
+            if whole and not commit:
+                # One statement over all readers scans the usage table once.
+                batches = [None]
+            else:
+                # The cron commits its progress batch by batch.
+                batches = [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)]
+            remaining = len(ids)
+            for batch in batches:
+                changes = self._recompute_batch(batch, now, settings)
                 self._apply_followups(changes)
                 if commit:
-                    self.env["ir.cron"]._commit_progress(
-                        len(batch), remaining=len(ids) - start - len(batch)
-                    )
+                    remaining -= len(batch)
+                    self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
             core_changes = self._recompute_core(now, settings)
             self._apply_followups(core_changes)
             if partner_ids is None:

@@ -144,6 +144,8 @@ class TestSegmentation(LibraryCrmCase):
 
         lapsed, new = settings["lapsed_days"], settings["new_days"]
         self.assertEqual(segment_after([lapsed]), "occasional")  # not lapsed yet
+        # A recompute of given readers leaves the others untouched.
+        self.assertFalse(self.readers["long"].reader_segment)
         self.assertEqual(segment_after([lapsed + 1]), "lapsed")
         self.assertEqual(segment_after([new - 1]), "new")
         self.assertEqual(segment_after([new]), "occasional")
