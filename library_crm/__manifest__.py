@@ -2,14 +2,21 @@
 {
     "name": "Library CRM",
     "summary": "Reader relationship management for libraries: readers, "
-    "departments, liaison librarians, reader imports",
+    "departments, liaison librarians, usage and segments, suggestions",
     "version": "19.0.1.0.0",
     "category": "Services/Library",
     "website": "https://github.com/library-crm/library_crm",
     "author": "library_crm contributors",
     "license": "LGPL-3",
     "application": True,
-    "depends": ["base_setup", "base_import", "mail", "portal"],
+    "depends": [
+        "base_setup",
+        "base_import",
+        "mail",
+        "portal",
+        "rating",
+        "resource",
+    ],
     "external_dependencies": {"python": ["openpyxl"]},
     "data": [
         "security/library_crm_security.xml",
@@ -18,6 +25,7 @@
         "data/mail_template_data.xml",
         "data/library_segmentation_data.xml",
         "data/library_segment_followup_data.xml",
+        "data/library_suggestion_data.xml",
         "views/library_interest_views.xml",
         "views/library_major_views.xml",
         "views/library_interaction_views.xml",
@@ -25,6 +33,10 @@
         "views/library_liaison_deliverable_views.xml",
         "views/library_department_views.xml",
         "views/library_liaison_review_views.xml",
+        "wizards/library_suggestion_decision_views.xml",
+        "wizards/library_points_redemption_views.xml",
+        "wizards/library_suggestion_register_views.xml",
+        "views/library_suggestion_views.xml",
         "views/res_partner_views.xml",
         "views/library_usage_views.xml",
         "views/res_config_settings_views.xml",
@@ -35,12 +47,14 @@
         "wizards/library_segment_summary_views.xml",
         "reports/library_liaison_reports.xml",
         "reports/library_segment_reports.xml",
+        "reports/library_suggestion_reports.xml",
         "views/library_crm_menus.xml",
     ],
     "demo": [
         "demo/library_department_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/library_liaison_demo.xml",
+        "demo/library_suggestion_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

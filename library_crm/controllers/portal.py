@@ -5,10 +5,26 @@ from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 from odoo.tools import plaintext2html
+from odoo.tools.mimetypes import guess_mimetype
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from ..models.library_liaison_review import SCORE_FIELDS
+
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+ATTACHMENT_MAX_FILES = 3
+ATTACHMENT_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".txt", ".doc", ".docx", ".xlsx")
+# Checked on the content too, so a renamed web page or script is refused.
+ATTACHMENT_MIMETYPES = (
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "text/plain",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.",
+)
 
 
 class LibraryCrmPortal(CustomerPortal):
@@ -19,7 +35,205 @@ class LibraryCrmPortal(CustomerPortal):
             values["liaison_review_count"] = (
                 Review.search_count([]) if Review.has_access("read") else 0
             )
+        if "suggestion_count" in counters:
+            Suggestion = request.env["library.suggestion"]
+            values["suggestion_count"] = (
+                Suggestion.search_count([]) if Suggestion.has_access("read") else 0
+            )
         return values
+
+    # ------------------------------------------------------------------
+    # Suggestions
+    # ------------------------------------------------------------------
+
+    @http.route(
+        ["/my/suggestions", "/my/suggestions/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def portal_my_suggestions(self, page=1, **kwargs):
+        Suggestion = request.env["library.suggestion"]
+        domain = [("partner_id", "=", request.env.user.partner_id.id)]
+        count = Suggestion.search_count(domain)
+        pager = portal_pager(
+            url="/my/suggestions", total=count, page=page, step=self._items_per_page
+        )
+        suggestions = Suggestion.search(domain, limit=self._items_per_page, offset=pager["offset"])
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "suggestions": suggestions,
+                "pager": pager,
+                "page_name": "suggestions",
+                "default_url": "/my/suggestions",
+            }
+        )
+        return request.render("library_crm.portal_my_suggestions", values)
+
+    @http.route("/my/suggestions/<int:suggestion_id>", type="http", auth="public", website=True)
+    def portal_my_suggestion(self, suggestion_id, access_token=None, **kwargs):
+        try:
+            suggestion = self._document_check_access(
+                "library.suggestion", suggestion_id, access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        rating_token = (
+            suggestion._rating_get_access_token()
+            if suggestion.state in ("done", "closed")
+            and suggestion.partner_id
+            and not suggestion.rating_last_value
+            else None
+        )
+        values = self._get_page_view_values(
+            suggestion,
+            access_token,
+            {
+                "suggestion": suggestion,
+                "rating_token": rating_token,
+                "created": kwargs.get("created"),
+                "page_name": "suggestion",
+            },
+            "my_suggestions_history",
+            False,
+        )
+        return request.render("library_crm.portal_my_suggestion", values)
+
+    @http.route(
+        "/my/suggestions/new", type="http", auth="user", methods=["GET", "POST"], website=True
+    )
+    def portal_new_suggestion(self, **post):
+        categories = request.env["library.suggestion.category"].sudo().search([])
+        errors, typed = {}, {}
+        if request.httprequest.method == "POST":
+            typed, values, files, errors = self._parse_suggestion_form(post, categories)
+            if not errors:
+                partner = request.env.user.partner_id
+                suggestion = (
+                    request.env["library.suggestion"]
+                    .sudo()
+                    .create({**values, "partner_id": partner.id, "channel": "portal"})
+                )
+                if files:
+                    attachments = (
+                        request.env["ir.attachment"]
+                        .sudo()
+                        .create(
+                            [
+                                {
+                                    "name": name,
+                                    "raw": content,
+                                    "res_model": suggestion._name,
+                                    "res_id": suggestion.id,
+                                }
+                                for name, content in files
+                            ]
+                        )
+                    )
+                    suggestion.message_post(
+                        body=request.env._("Attachments from the reader."),
+                        attachment_ids=attachments.ids,
+                        author_id=partner.id,
+                        subtype_xmlid="mail.mt_note",
+                    )
+                return request.redirect(f"/my/suggestions/{suggestion.id}?created=1")
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "categories": categories,
+                "errors": errors,
+                "typed": typed,
+                "page_name": "new_suggestion",
+                "max_mb": ATTACHMENT_MAX_BYTES // (1024 * 1024),
+                "max_files": ATTACHMENT_MAX_FILES,
+                "extensions": ", ".join(ATTACHMENT_EXTENSIONS),
+            }
+        )
+        return request.render("library_crm.portal_new_suggestion", values)
+
+    def _parse_suggestion_form(self, post, categories):
+        """What the reader typed (kept when the form comes back), the values
+        to store, the files and the errors by field."""
+        typed = {
+            "category_id": (post.get("category_id") or "").strip(),
+            "subject": (post.get("subject") or "").strip(),
+            "description": (post.get("description") or "").strip(),
+        }
+        errors = {}
+        category_id = int(typed["category_id"]) if typed["category_id"].isdigit() else 0
+        if category_id not in categories.ids:
+            errors["category_id"] = request.env._("Choose what your suggestion is about.")
+        if not typed["subject"]:
+            errors["subject"] = request.env._("Give your suggestion a short title.")
+        elif len(typed["subject"]) > 200:
+            errors["subject"] = request.env._("Keep the title under 200 characters.")
+        if not typed["description"]:
+            errors["description"] = request.env._("Describe your suggestion.")
+        files = []
+        uploads = [f for f in request.httprequest.files.getlist("attachments") if f.filename]
+        if len(uploads) > ATTACHMENT_MAX_FILES:
+            errors["attachments"] = request.env._(
+                "Attach at most %(count)s files.", count=ATTACHMENT_MAX_FILES
+            )
+        for upload in uploads[:ATTACHMENT_MAX_FILES]:
+            content = upload.read(ATTACHMENT_MAX_BYTES + 1)
+            name = upload.filename
+            if not name.lower().endswith(ATTACHMENT_EXTENSIONS) or not guess_mimetype(
+                content
+            ).startswith(ATTACHMENT_MIMETYPES):
+                errors["attachments"] = request.env._(
+                    "%(name)s: this type of file is not accepted.", name=name
+                )
+            elif len(content) > ATTACHMENT_MAX_BYTES:
+                errors["attachments"] = request.env._(
+                    "%(name)s is larger than %(size)s MB.",
+                    name=name,
+                    size=ATTACHMENT_MAX_BYTES // (1024 * 1024),
+                )
+            else:
+                files.append((name, content))
+        values = {
+            "category_id": category_id,
+            "subject": typed["subject"],
+            "description": plaintext2html(typed["description"]),
+        }
+        return typed, values, files, errors
+
+    # ------------------------------------------------------------------
+    # Points and the public "You said, we did" page
+    # ------------------------------------------------------------------
+
+    @http.route("/my/points", type="http", auth="user", website=True)
+    def portal_my_points(self, **kwargs):
+        partner = request.env.user.partner_id
+        transactions = request.env["library.points.transaction"].search(
+            [("partner_id", "=", partner.id)]
+        )
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "transactions": transactions,
+                "balance": sum(transactions.mapped("points")),
+                "page_name": "points",
+            }
+        )
+        return request.render("library_crm.portal_my_points", values)
+
+    @http.route("/library/you-said-we-did", type="http", auth="public", website=True)
+    def you_said_we_did(self, **kwargs):
+        """读者意见回复公示: only what a manager published, without the
+        reader's name."""
+        suggestions = (
+            request.env["library.suggestion"]
+            .sudo()
+            .search(
+                [("is_published", "=", True), ("state", "in", ("done", "closed"))],
+                order="done_date desc",
+                limit=100,
+            )
+        )
+        return request.render("library_crm.portal_you_said_we_did", {"suggestions": suggestions})
 
     @http.route("/my/library-usage", type="http", auth="user", website=True)
     def portal_my_library_usage(self, **kwargs):

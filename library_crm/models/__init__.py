@@ -6,6 +6,11 @@ from . import library_major
 from . import library_segment_history
 from . import library_usage
 from . import res_partner
+from . import library_unit
+from . import library_suggestion_category
+from . import library_suggestion_approval
+from . import library_suggestion
+from . import library_points_transaction
 from . import library_segment_followup
 from . import library_segmentation
 from . import library_interaction

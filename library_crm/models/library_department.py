@@ -73,6 +73,9 @@ class LibraryDepartment(models.Model):
     project_count = fields.Integer(compute="_compute_liaison_counts")
     deliverable_count = fields.Integer(compute="_compute_liaison_counts")
     interaction_count = fields.Integer(compute="_compute_liaison_counts")
+    open_suggestion_count = fields.Integer(
+        compute="_compute_liaison_counts", string="Open Suggestions"
+    )
     last_contact_date = fields.Datetime(compute="_compute_liaison_counts")
     days_since_contact = fields.Integer(compute="_compute_liaison_counts")
 
@@ -119,6 +122,7 @@ class LibraryDepartment(models.Model):
         projects = counts("library.research.project")
         deliverables = counts("library.liaison.deliverable")
         interactions = counts("library.interaction")
+        suggestions = counts("library.suggestion", [("is_open", "=", True)])
         last_contacts = dict(
             self.env["library.contact.timeline"]._read_group(
                 [("department_id", "in", self.ids)], ["department_id"], ["date:max"]
@@ -130,6 +134,7 @@ class LibraryDepartment(models.Model):
             department.project_count = projects.get(department, 0)
             department.deliverable_count = deliverables.get(department, 0)
             department.interaction_count = interactions.get(department, 0)
+            department.open_suggestion_count = suggestions.get(department, 0)
             department.last_contact_date = last
             department.days_since_contact = (now - last).days if last else 0
 
@@ -285,6 +290,11 @@ class LibraryDepartment(models.Model):
 
     def action_view_interactions(self):
         return self._action_for("library_crm.action_library_interaction")
+
+    def action_view_suggestions(self):
+        action = self._action_for("library_crm.action_library_suggestion")
+        action["context"] = {"search_default_filter_open": 1}
+        return action
 
     def action_view_timeline(self):
         return self._action_for("library_crm.action_library_contact_timeline")

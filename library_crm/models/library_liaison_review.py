@@ -71,6 +71,17 @@ class LibraryLiaisonReview(models.Model):
     deliverable_rating = fields.Float(
         compute="_compute_facts", string="Deliverable Feedback", digits=(3, 2)
     )
+    suggestion_count = fields.Integer(
+        compute="_compute_facts",
+        string="Readers' Suggestions",
+        help="Suggestions the department's readers submitted this year.",
+    )
+    suggestion_rating = fields.Float(
+        compute="_compute_facts",
+        digits=(3, 2),
+        help="Average rating (of 5) the department's readers gave to how their suggestions "
+        "were handled.",
+    )
 
     _unique_review = models.UniqueIndex(
         "(year, department_id, liaison_user_id)",
@@ -133,6 +144,24 @@ class LibraryLiaisonReview(models.Model):
                     ]
                 )
             )
+            suggestions = (
+                self.env["library.suggestion"]
+                .sudo()
+                .search(
+                    [
+                        *common,
+                        ("submission_date", ">=", fields.Datetime.to_datetime(start)),
+                        (
+                            "submission_date",
+                            "<",
+                            fields.Datetime.to_datetime(date(review.year + 1, 1, 1)),
+                        ),
+                    ]
+                )
+            )
+            ratings = [sug.rating_last_value for sug in suggestions if sug.rating_last_value]
+            review.suggestion_count = len(suggestions)
+            review.suggestion_rating = sum(ratings) / len(ratings) if ratings else 0.0
             rated = [int(d.feedback_rating) for d in deliverables if d.feedback_rating]
             review.interaction_count = len(interactions)
             review.contacted_reader_count = len(interactions.partner_id)
@@ -152,6 +181,8 @@ class LibraryLiaisonReview(models.Model):
             "project_count",
             "training_count",
             "deliverable_rating",
+            "suggestion_count",
+            "suggestion_rating",
         )
 
     def _compute_access_url(self):

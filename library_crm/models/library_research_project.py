@@ -13,7 +13,7 @@ PROJECT_LEVELS = [
 
 PROJECT_STAGES = [
     ("application", "Application"),
-    ("approved", "Approved"),
+    ("approved", "Funded"),
     ("ongoing", "Ongoing"),
     ("completed", "Completed"),
 ]

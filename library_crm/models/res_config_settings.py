@@ -39,6 +39,18 @@ class ResConfigSettings(models.TransientModel):
         string="Usage Retention (years)", config_parameter="library_crm.retention_years", default=3
     )
 
+    library_points_suggestion_adopted = fields.Integer(
+        string="Points per Adopted Suggestion",
+        config_parameter="library_crm.points_suggestion_adopted",
+        default=10,
+    )
+
+    @api.constrains("library_points_suggestion_adopted")
+    def _check_library_points(self):
+        for settings in self:
+            if settings.library_points_suggestion_adopted < 0:
+                raise ValidationError(self.env._("Points cannot be negative."))
+
     @api.constrains(
         "library_new_days",
         "library_lapsed_days",

@@ -147,6 +147,13 @@ class ResPartner(models.Model):
     )
     usage_ids = fields.One2many("library.usage", "partner_id")
 
+    suggestion_ids = fields.One2many("library.suggestion", "partner_id", string="Suggestions")
+    suggestion_count = fields.Integer(compute="_compute_suggestion_count")
+    points_transaction_ids = fields.One2many(
+        "library.points.transaction", "partner_id", string="Points History"
+    )
+    points_balance = fields.Integer(string="Points", compute="_compute_points_balance")
+
     _reader_card_company_unique = models.UniqueIndex(
         "(reader_card_number, COALESCE(company_id, 0)) "
         "WHERE is_reader IS TRUE AND reader_card_number IS NOT NULL",
@@ -172,6 +179,24 @@ class ResPartner(models.Model):
             partner.last_contact_date = last
             partner.days_since_contact = (now - last).days if last else 0
             partner.timeline_count = count
+
+    def _compute_suggestion_count(self):
+        counts = dict(
+            self.env["library.suggestion"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.suggestion_count = counts.get(partner._origin, 0)
+
+    def _compute_points_balance(self):
+        balances = dict(
+            self.env["library.points.transaction"]
+            .sudo()
+            ._read_group([("partner_id", "in", self.ids)], ["partner_id"], ["points:sum"])
+        )
+        for partner in self:
+            partner.points_balance = balances.get(partner._origin, 0)
 
     @api.depends("card_expiry_date")
     def _compute_is_card_expired(self):
@@ -259,6 +284,24 @@ class ResPartner(models.Model):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("library_crm.action_library_usage")
         action["domain"] = [("partner_id", "=", self.id)]
+        return action
+
+    def action_view_suggestions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "library_crm.action_library_suggestion"
+        )
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id}
+        return action
+
+    def action_view_points(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "library_crm.action_library_points_transaction"
+        )
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id}
         return action
 
     def action_recompute_segment(self):

@@ -8,3 +8,5 @@ from . import test_liaison
 from . import test_liaison_http
 from . import test_segmentation
 from . import test_usage_import
+from . import test_suggestion
+from . import test_suggestion_http

@@ -70,13 +70,29 @@ class TestAccess(LibraryCrmCase):
             "library.segment.followup": ("read write create unlink", "read"),
             "library.usage.import": ("read write create", ""),
             "library.segment.summary": ("read write create", ""),
+            "library.suggestion": ("read write create unlink", "read write create"),
+            "library.suggestion.approval": ("read", "read"),
+            "library.points.transaction": ("read write create unlink", "read create"),
+            "library.suggestion.decision": ("read write create", "read write create"),
+            "library.points.redemption": ("read write create", "read write create"),
+            "library.suggestion.register": ("read write create", ""),
+            "library.unit": ("read write create unlink", "read"),
+            "library.suggestion.category": ("read write create unlink", "read"),
         }
+        # Readers read their own suggestions and points (record rules, tested
+        # over HTTP); other employees see units and categories only.
+        portal_readable = {
+            "library.liaison.review",
+            "library.suggestion",
+            "library.points.transaction",
+        }
+        employee_readable = {"library.unit", "library.suggestion.category"}
         for model, (manager_rights, librarian_rights) in staff_models.items():
             matrix[model] = {
                 self.user_manager: manager_rights,
                 self.user_librarian: librarian_rights,
-                self.user_internal: "",
-                self.user_portal: "read" if model == "library.liaison.review" else "",
+                self.user_internal: "read" if model in employee_readable else "",
+                self.user_portal: "read" if model in portal_readable else "",
                 self.user_public: "",
             }
         for model, rights in matrix.items():

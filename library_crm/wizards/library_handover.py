@@ -35,6 +35,10 @@ class LibraryHandover(models.TransientModel):
         string="Liaison Roles",
         domain="[('liaison_user_ids', 'in', from_user_id)]",
     )
+    move_suggestions = fields.Boolean(
+        string="Their Open Suggestions",
+        help="Also hand over the open reader suggestions the librarian handles.",
+    )
     note = fields.Text(string="Reason")
     state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft")
     moved_partner_ids = fields.Many2many(
@@ -44,6 +48,7 @@ class LibraryHandover(models.TransientModel):
         "library.department", "library_handover_moved_department_rel", string="Roles Moved"
     )
     moved_activity_count = fields.Integer(string="Activities Moved")
+    moved_suggestion_count = fields.Integer(string="Suggestions Moved")
 
     @api.model
     def default_get(self, fields_list):
@@ -68,9 +73,10 @@ class LibraryHandover(models.TransientModel):
                 [("is_reader", "=", True), ("responsible_librarian_id", "=", self.from_user_id.id)]
             )
         departments = self.department_ids
-        if not readers and not departments:
+        if not readers and not departments and not self.move_suggestions:
             raise UserError(self.env._("Choose readers or liaison roles to hand over."))
-        departments.check_access("write")
+        if departments:
+            departments.check_access("write")
         activities = self.env["mail.activity"].search(
             [
                 ("user_id", "=", self.from_user_id.id),
@@ -93,8 +99,9 @@ class LibraryHandover(models.TransientModel):
             }
         )
         activities.write({"user_id": self.to_user_id.id})
+        suggestions = self._handover_suggestions()
         message = self._handover_message()
-        for record in [*readers, *departments]:
+        for record in [*readers, *departments, *suggestions]:
             record.message_post(body=message, subtype_xmlid="mail.mt_note")
         self.write(
             {
@@ -102,6 +109,7 @@ class LibraryHandover(models.TransientModel):
                 "moved_partner_ids": [(6, 0, readers.ids)],
                 "moved_department_ids": [(6, 0, departments.ids)],
                 "moved_activity_count": len(activities),
+                "moved_suggestion_count": len(suggestions),
             }
         )
         return {
@@ -112,6 +120,25 @@ class LibraryHandover(models.TransientModel):
             "target": "new",
             "name": self.env._("Hand-over"),
         }
+
+    def _handover_suggestions(self):
+        """The open suggestions the outgoing librarian handles follow the
+        readers: the colleague joins their units to work on them."""
+        suggestions = self.env["library.suggestion"]
+        if self.move_suggestions:
+            suggestions = suggestions.search(
+                [("user_id", "=", self.from_user_id.id), ("is_open", "=", True)]
+            )
+        if not suggestions:
+            return suggestions
+        for unit in suggestions.unit_id:
+            if self.to_user_id not in unit._staff():
+                unit.sudo().member_ids = [(4, self.to_user_id.id)]
+        suggestions.write({"user_id": self.to_user_id.id})
+        suggestions.activity_ids.filtered(lambda a: a.user_id == self.from_user_id).write(
+            {"user_id": self.to_user_id.id}
+        )
+        return suggestions
 
     def _handover_message(self):
         body = self.env._(

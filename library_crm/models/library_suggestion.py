@@ -1,0 +1,707 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Reader service tickets (读者意见/建议).
+
+new -> assessed -> assigned -> proposed -> awaiting approval -> approved
+-> done (reply e-mailed, rating requested) -> closed. Rejection (不予采纳)
+at assessment or approval; duplicates and out-of-scope suggestions are
+closed at assessment with the reason sent to the reader. Every step is an
+action_* method that checks the state and the user's role itself, so a
+call over RPC is held to the same rules as a button.
+"""
+
+from datetime import datetime, time, timedelta
+
+import pytz
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import html2plaintext, is_html_empty
+
+SUGGESTION_STATES = [
+    ("new", "Received"),
+    ("assessed", "Assessed"),
+    ("assigned", "Assigned"),
+    ("proposed", "Solution Proposed"),
+    ("approval", "Awaiting Approval"),
+    ("approved", "Approved"),
+    ("done", "Replied"),
+    ("closed", "Closed"),
+    ("rejected", "Not Adopted"),
+]
+OPEN_STATES = ("new", "assessed", "assigned", "proposed", "approval", "approved")
+CHANNELS = [
+    ("portal", "Portal"),
+    ("email", "E-mail"),
+    ("front_desk", "Front Desk"),
+    ("phone", "Phone"),
+    ("wechat", "WeChat"),
+    ("box", "Suggestion Box"),
+]
+ASSESSMENT_RESULTS = [
+    ("accepted", "Accepted"),
+    ("duplicate", "Duplicate"),
+    ("out_of_scope", "Out of Scope"),
+    ("rejected", "Not Adopted"),
+]
+LIBRARIAN_GROUP = "library_crm.group_library_librarian"
+MANAGER_GROUP = "library_crm.group_library_manager"
+LOW_RATING = 2
+# Written only by the workflow steps, never directly.
+STEP_FIELDS = {
+    "state",
+    "assessment_result",
+    "assessment_reason",
+    "assessed_by_id",
+    "assessed_date",
+    "duplicate_of_id",
+    "solution_by_id",
+    "solution_date",
+    "approved_by_id",
+    "approval_date",
+    "approval_comment",
+    "first_reply_date",
+    "done_date",
+    "is_overdue",
+}
+
+
+class LibrarySuggestion(models.Model):
+    _name = "library.suggestion"
+    _description = "Reader Suggestion"
+    _inherit = ["portal.mixin", "rating.mixin", "mail.activity.mixin"]
+    _order = "submission_date desc, id desc"
+    _mail_post_access = "read"  # readers post on their own suggestion from the portal
+    _primary_email = "email_from"
+
+    name = fields.Char(
+        string="Reference", required=True, readonly=True, copy=False, default="/", index="trigram"
+    )
+    subject = fields.Char(required=True, tracking=True)
+    description = fields.Html(sanitize_style=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Reader", index=True, tracking=True, ondelete="restrict"
+    )
+    email_from = fields.Char(string="E-mail", help="Where replies go when there is no reader.")
+    channel = fields.Selection(CHANNELS, required=True, default="front_desk")
+    category_id = fields.Many2one(
+        "library.suggestion.category",
+        string="Suggestion Category",
+        required=True,
+        index=True,
+        tracking=True,
+    )
+    department_id = fields.Many2one(
+        related="partner_id.library_department_id",
+        store=True,
+        index="btree_not_null",
+        string="Reader's Department",
+    )
+    reader_category = fields.Selection(related="partner_id.reader_category", store=True)
+    state = fields.Selection(
+        SUGGESTION_STATES, default="new", required=True, readonly=True, copy=False, tracking=True
+    )
+    is_open = fields.Boolean(compute="_compute_is_open", store=True)
+    submission_date = fields.Datetime(
+        required=True, default=fields.Datetime.now, readonly=True, copy=False
+    )
+
+    assessment_result = fields.Selection(
+        ASSESSMENT_RESULTS, readonly=True, copy=False, tracking=True
+    )
+    assessment_reason = fields.Text(readonly=True, copy=False)
+    assessed_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    assessed_date = fields.Datetime(readonly=True, copy=False)
+    duplicate_of_id = fields.Many2one(
+        "library.suggestion", string="Duplicate of", readonly=True, copy=False
+    )
+
+    unit_id = fields.Many2one("library.unit", string="Responsible Unit", index=True, tracking=True)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Handler",
+        index="btree_not_null",
+        tracking=True,
+        domain="[('id', 'in', unit_staff_ids)]",
+    )
+    unit_staff_ids = fields.Many2many("res.users", compute="_compute_unit_staff_ids")
+    solution = fields.Html(string="Proposed Solution")
+    solution_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    solution_date = fields.Datetime(readonly=True, copy=False)
+    approval_ids = fields.One2many(
+        "library.suggestion.approval", "suggestion_id", string="Approval Chain", readonly=True
+    )
+    approved_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    approval_date = fields.Datetime(readonly=True, copy=False)
+    approval_comment = fields.Text(readonly=True, copy=False)
+    reply = fields.Html(string="Reply to the Reader")
+    first_reply_date = fields.Datetime(readonly=True, copy=False)
+    done_date = fields.Datetime(string="Replied on", readonly=True, copy=False)
+    adopted = fields.Boolean(
+        tracking=True,
+        copy=False,
+        help="The library adopted the suggestion: the reader earns points.",
+    )
+    is_published = fields.Boolean(
+        string="Published",
+        copy=False,
+        tracking=True,
+        help="Shown, anonymised, on the public page 'You said, we did'.",
+    )
+
+    reply_deadline = fields.Datetime(compute="_compute_deadlines", store=True)
+    resolution_deadline = fields.Datetime(compute="_compute_deadlines", store=True)
+    is_overdue = fields.Boolean(
+        string="Overdue", readonly=True, copy=False, index=True, help="A deadline was missed."
+    )
+    overdue_share = fields.Float(
+        string="Overdue (%)", compute="_compute_durations", store=True, aggregator="avg"
+    )
+    reply_days = fields.Float(
+        string="Days to First Reply", compute="_compute_durations", store=True, aggregator="avg"
+    )
+    done_days = fields.Float(
+        string="Days to Reply", compute="_compute_durations", store=True, aggregator="avg"
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    color = fields.Integer(compute="_compute_color")
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("state")
+    def _compute_is_open(self):
+        for suggestion in self:
+            suggestion.is_open = suggestion.state in OPEN_STATES
+
+    @api.depends("unit_id.member_ids", "unit_id.manager_id")
+    def _compute_unit_staff_ids(self):
+        for suggestion in self:
+            suggestion.unit_staff_ids = suggestion.unit_id._staff()
+
+    @api.depends("submission_date", "category_id.reply_days", "category_id.resolution_days")
+    def _compute_deadlines(self):
+        for suggestion in self:
+            category = suggestion.category_id
+            if not (category and suggestion.submission_date):
+                suggestion.reply_deadline = suggestion.resolution_deadline = False
+                continue
+            suggestion.reply_deadline = suggestion._working_deadline(category.reply_days)
+            suggestion.resolution_deadline = suggestion._working_deadline(category.resolution_days)
+
+    def _working_deadline(self, days):
+        """End of the days-th working day after the submission day, in the
+        company's working calendar: weekends and public holidays do not
+        count."""
+        calendar = self.company_id.resource_calendar_id or self.env.company.resource_calendar_id
+        tz = pytz.timezone(calendar.tz or "UTC")
+        submitted = pytz.utc.localize(self.submission_date).astimezone(tz)
+        next_day = tz.localize(datetime.combine(submitted.date() + timedelta(days=1), time.min))
+        last_day = calendar.plan_days(days, next_day, compute_leaves=True)
+        if not last_day:
+            return False
+        end = tz.localize(datetime.combine(last_day.astimezone(tz).date(), time(23, 59, 59)))
+        return end.astimezone(pytz.utc).replace(tzinfo=None)
+
+    @api.depends("submission_date", "first_reply_date", "done_date", "is_overdue")
+    def _compute_durations(self):
+        day = 86400.0
+        for suggestion in self:
+            start = suggestion.submission_date
+            reply, done = suggestion.first_reply_date, suggestion.done_date
+            suggestion.reply_days = (reply - start).total_seconds() / day if reply else 0.0
+            suggestion.done_days = (done - start).total_seconds() / day if done else 0.0
+            suggestion.overdue_share = 100.0 if suggestion.is_overdue else 0.0
+
+    @api.depends("is_overdue", "state")
+    def _compute_color(self):
+        for suggestion in self:
+            suggestion.color = 1 if suggestion.is_overdue and suggestion.is_open else 0
+
+    def _compute_access_url(self):
+        res = super()._compute_access_url()
+        for suggestion in self:
+            suggestion.access_url = f"/my/suggestions/{suggestion.id}"
+        return res
+
+    # ------------------------------------------------------------------
+    # CRUD and mail gateway
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            # A new suggestion starts empty: only its defaults may be given.
+            self._check_step_fields(
+                {k: v for k, v in vals.items() if v and (k, v) != ("state", "new")}
+            )
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("library.suggestion") or "/"
+        suggestions = super().create(vals_list)
+        for suggestion in suggestions:
+            if suggestion.partner_id:
+                suggestion.message_subscribe(partner_ids=suggestion.partner_id.ids)
+            suggestion._send_template("library_crm.mail_template_suggestion_acknowledgement")
+        suggestions.filtered("adopted")._award_points()
+        return suggestions
+
+    def _check_step_fields(self, vals):
+        """The workflow's fields move only through the action_* steps;
+        publication and adoption are the managers' decisions."""
+        if self.env.context.get("library_suggestion_step") or self.env.su:
+            return
+        if STEP_FIELDS & set(vals):
+            raise UserError(
+                self.env._(
+                    "The state and decisions of a suggestion change only through its steps."
+                )
+            )
+        if {"adopted", "is_published"} & set(vals):
+            self._check_group(MANAGER_GROUP)
+
+    def write(self, vals):
+        self._check_step_fields(vals)
+        result = super().write(vals)
+        if vals.get("adopted"):
+            self._award_points()
+        return result
+
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        """A message to the suggestions alias: linked to the reader with
+        that e-mail address, tracked even when there is none."""
+        values = dict(custom_values or {})
+        author = self.env["res.partner"].browse(msg_dict.get("author_id"))
+        if not author and msg_dict.get("email_from"):
+            author = self._partner_find_from_emails_single(
+                [msg_dict["email_from"]], no_create=True
+            )
+        values.setdefault("name", "/")
+        values.setdefault("subject", msg_dict.get("subject") or self.env._("(no subject)"))
+        values.setdefault("description", msg_dict.get("body"))
+        values.setdefault("channel", "email")
+        values.setdefault("partner_id", author.id or False)
+        if not values.get("category_id"):
+            values["category_id"] = self.env["library.suggestion.category"].search([], limit=1).id
+        return super().message_new(msg_dict, custom_values=values)
+
+    def _message_post_after_hook(self, message, msg_vals):
+        # A public answer by library staff counts as the first reply.
+        if (
+            not self.first_reply_date
+            and message.message_type == "comment"
+            and message.subtype_id == self.env.ref("mail.mt_comment")
+            and message.author_id.user_ids.filtered(lambda u: u._is_internal())
+            and not self.env.context.get("library_suggestion_notice")
+        ):
+            self.sudo().first_reply_date = fields.Datetime.now()
+        return super()._message_post_after_hook(message, msg_vals)
+
+    def _send_template(self, xmlid):
+        """Post a reader-facing message from a template, when the reader
+        can be reached."""
+        template = self.env.ref(xmlid, raise_if_not_found=False)
+        if not template or not (self.partner_id.email or self.email_from):
+            return
+        self.with_context(library_suggestion_notice=True).message_post_with_source(
+            template,
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid="mail.mail_notification_light",
+        )
+
+    # ------------------------------------------------------------------
+    # Guards
+    # ------------------------------------------------------------------
+
+    def _check_state(self, *states):
+        for suggestion in self:
+            if suggestion.state not in states:
+                labels = dict(self._fields["state"]._description_selection(self.env))
+                raise UserError(
+                    self.env._(
+                        "%(ref)s is %(state)s: this step is not possible now.",
+                        ref=suggestion.name,
+                        state=labels[suggestion.state],
+                    )
+                )
+
+    def _check_group(self, xmlid):
+        if not self.env.user.has_group(xmlid):
+            raise UserError(
+                self.env._("Only library managers can do this.")
+                if xmlid == MANAGER_GROUP
+                else self.env._("Only librarians can do this.")
+            )
+
+    def _check_unit_staff(self):
+        """Unit members (or its manager, or a library manager) work on the
+        unit's suggestions."""
+        if self.env.user.has_group(MANAGER_GROUP):
+            return
+        for suggestion in self:
+            if self.env.user not in suggestion.unit_id._staff():
+                raise UserError(
+                    self.env._(
+                        "Only members of %(unit)s can work on %(ref)s.",
+                        unit=suggestion.unit_id.display_name or self.env._("the responsible unit"),
+                        ref=suggestion.name,
+                    )
+                )
+
+    def _require(self, value, message):
+        if not value or (isinstance(value, str) and is_html_empty(value)):
+            raise UserError(message)
+
+    def _log_step(self, body):
+        self.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    # ------------------------------------------------------------------
+    # Workflow
+    # ------------------------------------------------------------------
+
+    def action_accept(self):
+        """判定: accepted. The category's unit is proposed."""
+        self._check_group(LIBRARIAN_GROUP)
+        self._check_state("new")
+        for suggestion in self:
+            suggestion._write_step(
+                {
+                    "state": "assessed",
+                    "assessment_result": "accepted",
+                    "assessed_by_id": self.env.uid,
+                    "assessed_date": fields.Datetime.now(),
+                    "unit_id": suggestion.unit_id.id or suggestion.category_id.default_unit_id.id,
+                }
+            )
+        return True
+
+    def action_close_as(self, result, reason, duplicate_of_id=False):
+        """判定: duplicate or out of scope; closed, the reason goes to the
+        reader."""
+        self._check_group(LIBRARIAN_GROUP)
+        self._check_state("new")
+        if result not in ("duplicate", "out_of_scope"):
+            raise UserError(
+                self.env._("A suggestion is closed at assessment as a duplicate or out of scope.")
+            )
+        self._require(reason, self.env._("Give the reason, it is sent to the reader."))
+        if result == "duplicate" and not duplicate_of_id:
+            raise UserError(self.env._("Choose the suggestion this one duplicates."))
+        now = fields.Datetime.now()
+        self._write_step(
+            {
+                "state": "closed",
+                "assessment_result": result,
+                "assessment_reason": reason,
+                "duplicate_of_id": duplicate_of_id,
+                "assessed_by_id": self.env.uid,
+                "assessed_date": now,
+                "reply": Markup("<p>%s</p>") % reason,
+                "done_date": now,
+            }
+        )
+        self._stamp_first_reply()
+        for suggestion in self:
+            suggestion._send_template("library_crm.mail_template_suggestion_closed")
+        return True
+
+    def action_reject(self, reason):
+        """不予采纳, at assessment (librarians) or at approval (managers)."""
+        self._require(reason, self.env._("Give the reason, it is sent to the reader."))
+        for suggestion in self:
+            if suggestion.state == "approval":
+                suggestion._check_group(MANAGER_GROUP)
+            else:
+                suggestion._check_group(LIBRARIAN_GROUP)
+                suggestion._check_state("new", "assessed")
+            now = fields.Datetime.now()
+            if suggestion.state == "approval":
+                suggestion._add_approval_step("rejected", reason)
+            else:
+                suggestion._write_step(
+                    {
+                        "assessment_result": "rejected",
+                        "assessment_reason": reason,
+                        "assessed_by_id": self.env.uid,
+                        "assessed_date": now,
+                    }
+                )
+            suggestion._write_step(
+                {"state": "rejected", "reply": Markup("<p>%s</p>") % reason, "done_date": now}
+            )
+            suggestion._stamp_first_reply()
+            suggestion._send_template("library_crm.mail_template_suggestion_closed")
+        return True
+
+    def action_assign(self):
+        self._check_group(LIBRARIAN_GROUP)
+        self._check_state("assessed", "assigned")
+        for suggestion in self:
+            suggestion._require(
+                suggestion.unit_id, self.env._("Choose the responsible unit first.")
+            )
+            suggestion._require(suggestion.user_id, self.env._("Choose the handler first."))
+            if suggestion.user_id not in suggestion.unit_id._staff():
+                raise UserError(
+                    self.env._(
+                        "%(user)s is not a member of %(unit)s.",
+                        user=suggestion.user_id.name,
+                        unit=suggestion.unit_id.name,
+                    )
+                )
+            suggestion._write_step({"state": "assigned"})
+            suggestion.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=fields.Date.to_date(suggestion.resolution_deadline)
+                or fields.Date.context_today(suggestion),
+                summary=self.env._("Propose a solution for %(ref)s", ref=suggestion.name),
+                user_id=suggestion.user_id.id,
+            )
+        return True
+
+    def action_propose(self):
+        """处理方案: the unit proposes a solution."""
+        self._check_state("assigned")
+        self._check_unit_staff()
+        for suggestion in self:
+            suggestion._require(
+                suggestion.solution, self.env._("Write the proposed solution first.")
+            )
+        self._write_step(
+            {
+                "state": "proposed",
+                "solution_by_id": self.env.uid,
+                "solution_date": fields.Datetime.now(),
+            }
+        )
+        self.activity_feedback(["mail.mail_activity_data_todo"], user_id=self.env.uid)
+        return True
+
+    def action_submit_approval(self):
+        """提交领导批示."""
+        self._check_state("proposed")
+        self._check_unit_staff()
+        for suggestion in self:
+            suggestion._add_approval_step("submitted", False)
+        self._write_step({"state": "approval"})
+        return True
+
+    def action_approve(self, comment=False, adopted=True):
+        self._check_group(MANAGER_GROUP)
+        self._check_state("approval")
+        for suggestion in self:
+            suggestion._add_approval_step("approved", comment)
+        self._write_step(
+            {
+                "state": "approved",
+                "approved_by_id": self.env.uid,
+                "approval_date": fields.Datetime.now(),
+                "approval_comment": comment,
+                "adopted": adopted,
+            }
+        )
+        return True
+
+    def action_return(self, comment):
+        """Back to the handler with the manager's comment."""
+        self._check_group(MANAGER_GROUP)
+        self._check_state("approval")
+        self._require(comment, self.env._("Tell the handler what to change."))
+        for suggestion in self:
+            suggestion._add_approval_step("returned", comment)
+            suggestion.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._(
+                    "Returned by %(user)s: revise the solution", user=self.env.user.name
+                ),
+                note=comment,
+                user_id=suggestion.user_id.id or self.env.uid,
+            )
+        self._write_step({"state": "assigned"})
+        return True
+
+    def action_done(self):
+        """The reply goes to the reader, with a rating request."""
+        self._check_state("approved")
+        self._check_unit_staff_or_librarian()
+        for suggestion in self:
+            suggestion._require(
+                suggestion.reply, self.env._("Write the reply to the reader first.")
+            )
+        self._write_step({"state": "done", "done_date": fields.Datetime.now()})
+        self._stamp_first_reply()
+        for suggestion in self:
+            suggestion._send_template("library_crm.mail_template_suggestion_reply")
+        return True
+
+    def action_close(self):
+        self._check_group(LIBRARIAN_GROUP)
+        self._check_state("done")
+        self._write_step({"state": "closed"})
+        return True
+
+    def _check_unit_staff_or_librarian(self):
+        if not self.env.user.has_group(LIBRARIAN_GROUP):
+            self._check_unit_staff()
+
+    def _write_step(self, vals):
+        return self.with_context(library_suggestion_step=True).write(vals)
+
+    def _add_approval_step(self, decision, comment):
+        self.env["library.suggestion.approval"].sudo().create(
+            {
+                "suggestion_id": self.id,
+                "user_id": self.env.uid,
+                "decision": decision,
+                "comment": comment or False,
+            }
+        )
+
+    def _stamp_first_reply(self):
+        self.filtered(lambda s: not s.first_reply_date)._write_step(
+            {"first_reply_date": fields.Datetime.now()}
+        )
+
+    # ------------------------------------------------------------------
+    # Points, rating, SLA
+    # ------------------------------------------------------------------
+
+    def _award_points(self):
+        """Adopted suggestions earn the configured points, once."""
+        points = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("library_crm.points_suggestion_adopted", 10)
+        )
+        Transaction = self.env["library.points.transaction"].sudo()
+        for suggestion in self.filtered(lambda s: s.adopted and s.partner_id):
+            if points > 0 and not Transaction.search_count(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "=", suggestion.id),
+                    ("reason", "=", "suggestion_adopted"),
+                ]
+            ):
+                Transaction.create(
+                    {
+                        "partner_id": suggestion.partner_id.id,
+                        "points": points,
+                        "reason": "suggestion_adopted",
+                        "description": suggestion.name,
+                        "res_model": self._name,
+                        "res_id": suggestion.id,
+                    }
+                )
+
+    def rating_apply(
+        self,
+        rate,
+        token=None,
+        rating=None,
+        feedback=None,
+        subtype_xmlid=None,
+        notify_delay_send=False,
+    ):
+        rating = super().rating_apply(
+            rate,
+            token=token,
+            rating=rating,
+            feedback=feedback,
+            subtype_xmlid=subtype_xmlid,
+            notify_delay_send=notify_delay_send,
+        )
+        if rating.rating <= LOW_RATING:
+            manager = self._follow_up_manager()
+            self.sudo().activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Low rating (%(rate)s/5): contact the reader", rate=int(rate)),
+                note=feedback or False,
+                user_id=manager.id,
+            )
+        return rating
+
+    def _follow_up_manager(self):
+        """Who answers for this suggestion: the unit's manager, else the
+        manager who approved it, else any library manager."""
+        return (
+            self.unit_id.manager_id
+            or self.approved_by_id
+            or self.env.ref(MANAGER_GROUP)
+            .sudo()
+            .all_user_ids.filtered(lambda u: u._is_internal())[:1]
+        )
+
+    def action_view_ratings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("rating.rating_rating_action")
+        action["domain"] = [("res_model", "=", self._name), ("res_id", "=", self.id)]
+        return action
+
+    def _rating_get_operator(self):
+        return self.user_id.partner_id
+
+    @api.model
+    def _cron_check_overdue(self):
+        """Mark suggestions whose deadline just passed; the unit manager
+        gets one activity per newly overdue suggestion."""
+        now = fields.Datetime.now()
+        late = self.sudo().search(
+            [
+                ("is_overdue", "=", False),
+                "|",
+                "&",
+                ("first_reply_date", "=", False),
+                ("reply_deadline", "<", now),
+                "&",
+                ("is_open", "=", True),
+                ("resolution_deadline", "<", now),
+            ]
+        )
+        late.is_overdue = True
+        for suggestion in late:
+            manager = suggestion._follow_up_manager()
+            if manager:
+                suggestion.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=self.env._("Overdue: %(ref)s", ref=suggestion.name),
+                    note=html2plaintext(suggestion.subject or ""),
+                    user_id=manager.id,
+                )
+        return len(late)
+
+    # ------------------------------------------------------------------
+    # Portal
+    # ------------------------------------------------------------------
+
+    def _get_report_base_filename(self):
+        return self.env._("Suggestion %(ref)s", ref=self.name)
+
+    def _portal_progress(self):
+        """The reader's view of where the suggestion stands."""
+        steps = [
+            ("new", self.env._("Received")),
+            ("assessed", self.env._("Assessed")),
+            ("assigned", self.env._("Being handled")),
+            ("approved", self.env._("Approved")),
+            ("done", self.env._("Replied")),
+        ]
+        order = [
+            "new",
+            "assessed",
+            "assigned",
+            "proposed",
+            "approval",
+            "approved",
+            "done",
+            "closed",
+        ]
+        reached = order.index(self.state) if self.state in order else len(order)
+        return [(label, order.index(code) <= reached) for code, label in steps]
+
+    def _anonymised_reader(self):
+        """How the public page names the reader."""
+        labels = dict(self._fields["reader_category"]._description_selection(self.env))
+        return labels.get(self.reader_category) or self.env._("A reader")

@@ -1,0 +1,63 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class LibraryUnit(models.Model):
+    """A unit of the library itself (采编部, 流通部...): it handles the
+    suggestions given to it."""
+
+    _name = "library.unit"
+    _description = "Library Unit"
+    _order = "sequence, name"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    manager_id = fields.Many2one(
+        "res.users",
+        string="Unit Manager",
+        index="btree_not_null",
+        domain=lambda self: [
+            ("all_group_ids", "in", self.env.ref("library_crm.group_library_librarian").id)
+        ],
+    )
+    member_ids = fields.Many2many(
+        "res.users",
+        "library_unit_res_users_rel",
+        "unit_id",
+        "user_id",
+        string="Members",
+        domain=lambda self: [
+            ("all_group_ids", "in", self.env.ref("library_crm.group_library_librarian").id)
+        ],
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    suggestion_ids = fields.One2many("library.suggestion", "unit_id", string="Suggestions")
+    open_suggestion_count = fields.Integer(compute="_compute_open_suggestion_count")
+
+    _unique_name = models.UniqueIndex(
+        "(company_id, name)", "A library unit with this name already exists."
+    )
+
+    def _compute_open_suggestion_count(self):
+        counts = dict(
+            self.env["library.suggestion"]._read_group(
+                [("unit_id", "in", self.ids), ("is_open", "=", True)], ["unit_id"], ["__count"]
+            )
+        )
+        for unit in self:
+            unit.open_suggestion_count = counts.get(unit, 0)
+
+    def _staff(self):
+        """Users who may work on this unit's suggestions."""
+        return self.member_ids | self.manager_id
+
+    def action_open_suggestions(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "library_crm.action_library_suggestion"
+        )
+        action["domain"] = [("unit_id", "=", self.id)]
+        action["context"] = {"default_unit_id": self.id, "search_default_filter_open": 1}
+        return action

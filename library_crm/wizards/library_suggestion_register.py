@@ -1,0 +1,81 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class LibrarySuggestionRegister(models.TransientModel):
+    """Register of suggestions received in a period (PDF for managers)."""
+
+    _name = "library.suggestion.register"
+    _description = "Suggestions Register"
+
+    date_from = fields.Date(
+        required=True,
+        default=lambda self: fields.Date.context_today(self) - relativedelta(months=1),
+    )
+    date_to = fields.Date(required=True, default=fields.Date.context_today)
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        for register in self:
+            if register.date_to < register.date_from:
+                raise UserError(self.env._("The period ends before it starts."))
+
+    def action_print(self):
+        self.ensure_one()
+        return self.env.ref("library_crm.action_report_suggestion_register").report_action(self)
+
+    def _domain(self):
+        return [
+            ("submission_date", ">=", fields.Datetime.to_datetime(self.date_from)),
+            (
+                "submission_date",
+                "<",
+                fields.Datetime.to_datetime(self.date_to + relativedelta(days=1)),
+            ),
+        ]
+
+    def _register_data(self):
+        self.ensure_one()
+        Suggestion = self.env["library.suggestion"]
+        domain = self._domain()
+        states = dict(Suggestion._fields["state"]._description_selection(self.env))
+        total, overdue = Suggestion._read_group(domain, [], ["__count", "overdue_share:avg"])[0]
+        # Averages over the suggestions that reached the step, not zeros.
+        reply_days = Suggestion._read_group(
+            [*domain, ("first_reply_date", "!=", False)], [], ["reply_days:avg"]
+        )[0][0]
+        done_days = Suggestion._read_group(
+            [*domain, ("done_date", "!=", False)], [], ["done_days:avg"]
+        )[0][0]
+        rating, rated = Suggestion._read_group(
+            [*domain, ("rating_last_value", ">", 0)], [], ["rating_last_value:avg", "__count"]
+        )[0]
+        return {
+            "total": total,
+            "reply_days": reply_days or 0.0,
+            "done_days": done_days or 0.0,
+            "overdue": overdue or 0.0,
+            "adopted": Suggestion.search_count([*domain, ("adopted", "=", True)]),
+            "rating": rating or 0.0,
+            "rated": rated,
+            "by_category": [
+                (category.display_name, count)
+                for category, count in Suggestion._read_group(
+                    domain, ["category_id"], ["__count"], order="__count desc"
+                )
+            ],
+            "by_unit": [
+                (unit.display_name or self.env._("Not assigned"), count, overdue or 0.0)
+                for unit, count, overdue in Suggestion._read_group(
+                    domain, ["unit_id"], ["__count", "overdue_share:avg"], order="__count desc"
+                )
+            ],
+            "by_state": [
+                (states[state], count)
+                for state, count in Suggestion._read_group(domain, ["state"], ["__count"])
+            ],
+            "suggestions": Suggestion.search(domain, order="submission_date"),
+        }
