@@ -29,6 +29,17 @@ SUGGESTION_STATES = [
     ("closed", "Closed"),
     ("rejected", "Not Adopted"),
 ]
+# The states in the order a suggestion goes through them.
+PROGRESS_ORDER = [
+    "new",
+    "assessed",
+    "assigned",
+    "proposed",
+    "approval",
+    "approved",
+    "done",
+    "closed",
+]
 OPEN_STATES = ("new", "assessed", "assigned", "proposed", "approval", "approved")
 CHANNELS = [
     ("portal", "Portal"),
@@ -680,26 +691,20 @@ class LibrarySuggestion(models.Model):
         return self.env._("Suggestion %(ref)s", ref=self.name)
 
     def _portal_progress(self):
-        """The reader's view of where the suggestion stands."""
-        steps = [
-            ("new", self.env._("Received")),
-            ("assessed", self.env._("Assessed")),
-            ("assigned", self.env._("Being handled")),
-            ("approved", self.env._("Approved")),
-            ("done", self.env._("Replied")),
+        """The reader's view of where the suggestion stands: (step, reached)."""
+        if self.state in PROGRESS_ORDER and self.assessment_result in (False, "accepted"):
+            position = PROGRESS_ORDER.index(self.state)
+            reached = set(PROGRESS_ORDER[: position + 1])
+        else:
+            # Closed at assessment or not adopted: assessed and answered.
+            reached = {"new", "assessed", "done"}
+        return [
+            (self.env._("Received"), "new" in reached),
+            (self.env._("Assessed"), "assessed" in reached),
+            (self.env._("Being handled"), "assigned" in reached),
+            (self.env._("Approved"), "approved" in reached),
+            (self.env._("Replied"), "done" in reached),
         ]
-        order = [
-            "new",
-            "assessed",
-            "assigned",
-            "proposed",
-            "approval",
-            "approved",
-            "done",
-            "closed",
-        ]
-        reached = order.index(self.state) if self.state in order else len(order)
-        return [(label, order.index(code) <= reached) for code, label in steps]
 
     def _anonymised_reader(self):
         """How the public page names the reader."""

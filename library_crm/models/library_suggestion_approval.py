@@ -5,7 +5,7 @@ APPROVAL_DECISIONS = [
     ("submitted", "Submitted for Approval"),
     ("approved", "Approved"),
     ("returned", "Returned to Handler"),
-    ("rejected", "Rejected"),
+    ("rejected", "Not Adopted"),
 ]
 
 
@@ -20,7 +20,7 @@ class LibrarySuggestionApproval(models.Model):
     suggestion_id = fields.Many2one(
         "library.suggestion", required=True, index=True, ondelete="cascade"
     )
-    user_id = fields.Many2one("res.users", string="By", required=True, ondelete="restrict")
+    user_id = fields.Many2one("res.users", string="Person", required=True, ondelete="restrict")
     date = fields.Datetime(required=True, default=fields.Datetime.now)
     decision = fields.Selection(APPROVAL_DECISIONS, required=True)
     comment = fields.Text()

@@ -88,8 +88,16 @@ class TestSuggestionWorkflow(SuggestionCase):
 
     def test_full_path_by_the_right_roles(self):
         suggestion = self._new()
+        self.assertEqual(
+            [reached for _label, reached in suggestion._portal_progress()],
+            [True, False, False, False, False],
+        )
         self._to_approval(suggestion)
         self.assertEqual(suggestion.state, "approval")
+        self.assertEqual(
+            [reached for _label, reached in suggestion._portal_progress()],
+            [True, True, True, False, False],
+        )
         self.assertEqual(suggestion.unit_id, self.unit, "the category's unit is proposed")
         self.assertEqual(suggestion.approval_ids.decision, "submitted")
         suggestion.with_user(self.user_manager).action_approve("Agreed for next term.")
@@ -184,6 +192,11 @@ class TestSuggestionWorkflow(SuggestionCase):
             "The loan rules are set by the ministry."
         )
         self.assertEqual((first.state, first.assessment_result), ("rejected", "rejected"))
+        self.assertEqual(
+            [reached for _label, reached in first._portal_progress()],
+            [True, True, False, False, True],
+            "the reader sees it assessed and answered, not approved",
+        )
         self.assertTrue(first.first_reply_date)
         second = self._to_approval(self._new())
         second.with_user(self.user_manager).action_reject("Not in this year's budget.")
