@@ -110,7 +110,13 @@ class LibrarySuggestion(models.Model):
     )
     reader_category = fields.Selection(related="partner_id.reader_category", store=True)
     state = fields.Selection(
-        SUGGESTION_STATES, default="new", required=True, readonly=True, copy=False, tracking=True
+        SUGGESTION_STATES,
+        default="new",
+        required=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+        group_expand="_read_group_expand_states",
     )
     is_open = fields.Boolean(compute="_compute_is_open", store=True)
     submission_date = fields.Datetime(
@@ -182,6 +188,13 @@ class LibrarySuggestion(models.Model):
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
+
+    def _read_group_expand_states(self, states, domain):
+        """Kanban columns: every open state in workflow order, then the
+        closed ones that hold records."""
+        return [
+            code for code, _label in SUGGESTION_STATES if code in OPEN_STATES or code in states
+        ]
 
     @api.depends("state")
     def _compute_is_open(self):
