@@ -240,28 +240,42 @@ def main():
 
     with tempfile.TemporaryDirectory() as folder:
         export, typed = import_files(args.import_rows, args.readers, folder)
+        copy_sql = (
+            "COPY {table} (kind, occurred_at, quantity, duration, source, "
+            "external_ref, company_id) FROM STDIN WITH (FORMAT csv)"
+        )
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
+            # Baseline 1: an empty table of the same shape and indexes.
             cr.execute("CREATE TEMP TABLE bench_copy (LIKE library_usage INCLUDING ALL)")
             t0 = time.perf_counter()
             with open(typed) as stream:
-                cr.copy_expert(
-                    "COPY bench_copy (kind, occurred_at, quantity, duration, source, "
-                    "external_ref, company_id) FROM STDIN WITH (FORMAT csv)",
-                    stream,
-                )
+                cr.copy_expert(copy_sql.format(table="bench_copy"), stream)
             copy_s = time.perf_counter() - t0
+            # Baseline 2: the same, already holding the rows library_usage
+            # holds, so both sides maintain indexes of the same size.
+            cr.execute("CREATE TEMP TABLE bench_copy_full (LIKE library_usage INCLUDING ALL)")
+            cr.execute("INSERT INTO bench_copy_full SELECT * FROM library_usage")
+            cr.execute("ANALYZE bench_copy_full")
+            t0 = time.perf_counter()
+            with open(typed) as stream:
+                cr.copy_expert(copy_sql.format(table="bench_copy_full"), stream)
+            copy_full_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             with open(export, "rb") as stream:
                 result = env["library.usage.import"]._import_stream(stream, "bench-import")
             import_s = time.perf_counter() - t0
             cr.rollback()
-    print(f"plain COPY of {args.import_rows} rows       : {copy_s:8.2f} s")
+    print(f"plain COPY of {args.import_rows} rows, empty table: {copy_s:8.2f} s")
+    print(f"plain COPY of the same rows, table holding {args.usage} rows: {copy_full_s:8.2f} s")
     print(
         f"usage import ({result['imported']} imported, {len(result['rejected'])} rejected):"
         f" {import_s:8.2f} s"
     )
-    print(f"  ratio import / COPY            : {import_s / copy_s:8.2f}x (goal <= 5x)")
+    print(f"  ratio import / COPY, empty table        : {import_s / copy_s:8.2f}x (goal <= 5x)")
+    print(
+        f"  ratio import / COPY, same-size table    : {import_s / copy_full_s:8.2f}x (goal <= 5x)"
+    )
 
 
 if __name__ == "__main__":

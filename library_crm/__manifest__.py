@@ -2,7 +2,7 @@
 {
     "name": "Library CRM",
     "summary": "Reader relationship management for libraries: readers, "
-    "departments, liaison librarians, usage and segments, suggestions",
+    "departments, liaison librarians, usage and segments, suggestions, satisfaction",
     "version": "19.0.1.0.0",
     "category": "Services/Library",
     "website": "https://github.com/library-crm/library_crm",
@@ -16,6 +16,7 @@
         "portal",
         "rating",
         "resource",
+        "survey",
     ],
     "external_dependencies": {"python": ["openpyxl"]},
     "data": [
@@ -26,6 +27,8 @@
         "data/library_segmentation_data.xml",
         "data/library_segment_followup_data.xml",
         "data/library_suggestion_data.xml",
+        "data/library_satisfaction_survey_data.xml",
+        "data/library_satisfaction_data.xml",
         "views/library_interest_views.xml",
         "views/library_major_views.xml",
         "views/library_interaction_views.xml",
@@ -37,6 +40,9 @@
         "wizards/library_points_redemption_views.xml",
         "wizards/library_suggestion_register_views.xml",
         "views/library_suggestion_views.xml",
+        "views/library_satisfaction_views.xml",
+        "wizards/library_survey_invitation_views.xml",
+        "wizards/library_satisfaction_report_views.xml",
         "views/res_partner_views.xml",
         "views/library_usage_views.xml",
         "views/res_config_settings_views.xml",
@@ -48,6 +54,7 @@
         "reports/library_liaison_reports.xml",
         "reports/library_segment_reports.xml",
         "reports/library_suggestion_reports.xml",
+        "reports/library_satisfaction_reports.xml",
         "views/library_crm_menus.xml",
     ],
     "demo": [
@@ -55,6 +62,7 @@
         "demo/res_partner_demo.xml",
         "demo/library_liaison_demo.xml",
         "demo/library_suggestion_demo.xml",
+        "demo/library_satisfaction_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -11,6 +11,12 @@ from . import library_suggestion_category
 from . import library_suggestion_approval
 from . import library_suggestion
 from . import library_points_transaction
+from . import library_satisfaction_dimension
+from . import survey_question
+from . import survey_user_input
+from . import library_satisfaction_answer
+from . import library_satisfaction_response
+from . import library_satisfaction
 from . import library_segment_followup
 from . import library_segmentation
 from . import library_interaction

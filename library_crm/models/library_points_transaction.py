@@ -5,6 +5,7 @@ from odoo.tools import SQL
 
 POINTS_REASONS = [
     ("suggestion_adopted", "Suggestion Adopted"),
+    ("survey_answered", "Survey Answered"),
     ("redemption", "Redemption"),
     ("adjustment", "Adjustment"),
 ]
@@ -35,9 +36,9 @@ class LibraryPointsTransaction(models.Model):
     )
 
     _points_not_zero = models.Constraint("CHECK (points <> 0)", "A transaction moves points.")
-    # The same origin earns its points once, even under concurrent approvals.
+    # The same origin earns a reader its points once, even under concurrency.
     _unique_award = models.UniqueIndex(
-        "(res_model, res_id, reason) WHERE res_id IS NOT NULL AND points > 0",
+        "(partner_id, res_model, res_id, reason) WHERE res_id IS NOT NULL AND points > 0",
         "These points were already awarded.",
     )
 

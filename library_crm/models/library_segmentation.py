@@ -199,7 +199,12 @@ class LibrarySegmentation(models.AbstractModel):
                 UNION
                 SELECT p.id FROM res_partner p
                  WHERE p.is_reader
-                   AND (p.reader_segment IS NULL OR %(last_crossed)s OR %(first_crossed)s)
+                   AND (p.reader_segment IS NULL OR %(last_crossed)s OR %(first_crossed)s
+                        -- satisfaction changed since loyalty was computed
+                        OR p.loyalty_satisfaction IS DISTINCT FROM
+                           CASE WHEN p.satisfaction_score > 0
+                                THEN round(least(p.satisfaction_score, 5) * 2)::int
+                                ELSE 5 END)
                 ORDER BY 1
                 """,
                 last_run=last_run,

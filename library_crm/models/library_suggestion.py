@@ -48,6 +48,7 @@ CHANNELS = [
     ("phone", "Phone"),
     ("wechat", "WeChat"),
     ("box", "Suggestion Box"),
+    ("survey", "Survey Comment"),
 ]
 ASSESSMENT_RESULTS = [
     ("accepted", "Accepted"),
@@ -158,6 +159,14 @@ class LibrarySuggestion(models.Model):
         tracking=True,
         copy=False,
         help="The library adopted the suggestion: the reader earns points.",
+    )
+    survey_user_input_id = fields.Many2one(
+        "survey.user_input",
+        string="Survey Response",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
+        help="The survey answers whose comment became this suggestion.",
     )
     is_published = fields.Boolean(
         string="Published",
@@ -637,6 +646,7 @@ class LibrarySuggestion(models.Model):
             subtype_xmlid=subtype_xmlid,
             notify_delay_send=notify_delay_send,
         )
+        self.env["library.satisfaction"].sudo()._update_readers(self.partner_id)
         if rating.rating <= LOW_RATING:
             manager = self._follow_up_manager()
             self.sudo().activity_schedule(

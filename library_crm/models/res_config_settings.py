@@ -45,11 +45,35 @@ class ResConfigSettings(models.TransientModel):
         default=10,
     )
 
-    @api.constrains("library_points_suggestion_adopted")
+    library_points_survey_answered = fields.Integer(
+        string="Points per Survey Answered",
+        config_parameter="library_crm.points_survey_answered",
+        default=5,
+    )
+    library_satisfaction_survey_weight = fields.Integer(
+        string="Weight of Surveys in Satisfaction (%)",
+        config_parameter="library_crm.satisfaction_survey_weight",
+        default=70,
+        help="The rest is the average rating readers give to the handling of their suggestions.",
+    )
+
+    @api.constrains(
+        "library_points_suggestion_adopted",
+        "library_points_survey_answered",
+        "library_satisfaction_survey_weight",
+    )
     def _check_library_points(self):
         for settings in self:
-            if settings.library_points_suggestion_adopted < 0:
+            if (
+                min(
+                    settings.library_points_suggestion_adopted,
+                    settings.library_points_survey_answered,
+                )
+                < 0
+            ):
                 raise ValidationError(self.env._("Points cannot be negative."))
+            if not 0 <= settings.library_satisfaction_survey_weight <= 100:
+                raise ValidationError(self.env._("The weight of surveys is between 0 and 100%."))
 
     @api.constrains(
         "library_new_days",

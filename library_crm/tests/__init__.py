@@ -10,3 +10,5 @@ from . import test_segmentation
 from . import test_usage_import
 from . import test_suggestion
 from . import test_suggestion_http
+from . import test_satisfaction
+from . import test_satisfaction_http

@@ -78,6 +78,11 @@ class TestAccess(LibraryCrmCase):
             "library.suggestion.register": ("read write create", ""),
             "library.unit": ("read write create unlink", "read"),
             "library.suggestion.category": ("read write create unlink", "read"),
+            "library.satisfaction.dimension": ("read write create unlink", "read"),
+            "library.satisfaction.answer": ("read", "read"),
+            "library.satisfaction.response": ("read", "read"),
+            "library.survey.invitation": ("read write create", ""),
+            "library.satisfaction.report": ("read write create", ""),
         }
         # Readers read their own suggestions and points (record rules, tested
         # over HTTP); other employees see units and categories only.
@@ -86,7 +91,11 @@ class TestAccess(LibraryCrmCase):
             "library.suggestion",
             "library.points.transaction",
         }
-        employee_readable = {"library.unit", "library.suggestion.category"}
+        employee_readable = {
+            "library.unit",
+            "library.suggestion.category",
+            "library.satisfaction.dimension",
+        }
         for model, (manager_rights, librarian_rights) in staff_models.items():
             matrix[model] = {
                 self.user_manager: manager_rights,

@@ -7,3 +7,5 @@ from . import library_segment_summary
 from . import library_suggestion_decision
 from . import library_points_redemption
 from . import library_suggestion_register
+from . import library_survey_invitation
+from . import library_satisfaction_report

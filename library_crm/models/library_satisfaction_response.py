@@ -1,0 +1,112 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from .library_segment_history import READER_SEGMENTS
+from .res_partner import READER_CATEGORIES
+
+NPS_CLASSES = [
+    ("promoter", "Promoter (9-10)"),
+    ("passive", "Passive (7-8)"),
+    ("detractor", "Detractor (0-6)"),
+]
+
+
+class LibrarySatisfactionResponse(models.Model):
+    """One completed survey response with its library figures. NPS is the
+    average of nps_value: +100 for a promoter, 0 for a passive, -100 for a
+    detractor, which is the share of promoters minus the share of
+    detractors."""
+
+    _name = "library.satisfaction.response"
+    _description = "Satisfaction Response"
+    _auto = False
+    # Flush what the view reads before it is queried.
+    _depends = {
+        "survey.user_input": ["state", "end_datetime", "partner_id", "survey_id"],
+        "survey.user_input.line": [
+            "user_input_id",
+            "question_id",
+            "answer_type",
+            "skipped",
+            "value_scale",
+            "value_text_box",
+            "value_char_box",
+        ],
+        "survey.question": ["library_role", "library_dimension_id"],
+        "res.partner": ["library_department_id", "reader_category", "reader_segment"],
+    }
+    _order = "date desc"
+
+    user_input_id = fields.Many2one("survey.user_input", string="Response", readonly=True)
+    survey_id = fields.Many2one("survey.survey", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Reader", readonly=True)
+    department_id = fields.Many2one("library.department", readonly=True)
+    reader_category = fields.Selection(READER_CATEGORIES, readonly=True)
+    reader_segment = fields.Selection(READER_SEGMENTS, readonly=True)
+    date = fields.Datetime(readonly=True)
+    nps_score = fields.Integer(string="Recommendation (0-10)", readonly=True, aggregator="avg")
+    nps_class = fields.Selection(NPS_CLASSES, string="NPS Group", readonly=True)
+    nps_value = fields.Float(string="NPS", readonly=True, aggregator="avg")
+    overall_score = fields.Float(string="Overall (1-5)", readonly=True, aggregator="avg")
+    dimension_score = fields.Float(string="Dimensions (1-5)", readonly=True, aggregator="avg")
+    lowest_score = fields.Integer(string="Lowest Dimension Score", readonly=True, aggregator="min")
+    comment = fields.Text(readonly=True)
+    is_unhappy = fields.Boolean(
+        string="Unhappy",
+        readonly=True,
+        help="Recommendation of 6 or less, or a score of 2 or less.",
+    )
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE VIEW %s AS (
+                    WITH figures AS (
+                        SELECT l.user_input_id,
+                               max(l.value_scale) FILTER (WHERE q.library_role = 'nps') AS nps,
+                               avg(l.value_scale) FILTER (WHERE q.library_role = 'overall')
+                                   AS overall,
+                               avg(l.value_scale) FILTER (WHERE q.library_role = 'dimension')
+                                   AS dimensions,
+                               min(l.value_scale) FILTER (WHERE q.library_role = 'dimension')
+                                   AS lowest,
+                               string_agg(COALESCE(l.value_text_box, l.value_char_box), E'\\n')
+                                   FILTER (WHERE q.library_role = 'comment') AS comment
+                          FROM survey_user_input_line l
+                          JOIN survey_question q ON q.id = l.question_id
+                         WHERE q.library_role IS NOT NULL AND NOT COALESCE(l.skipped, FALSE)
+                         GROUP BY l.user_input_id
+                    )
+                    SELECT ui.id, ui.id AS user_input_id, ui.survey_id, ui.partner_id,
+                           p.library_department_id AS department_id, p.reader_category,
+                           p.reader_segment, COALESCE(ui.end_datetime, ui.create_date) AS date,
+                           f.nps AS nps_score,
+                           CASE WHEN f.nps >= 9 THEN 'promoter' WHEN f.nps >= 7 THEN 'passive'
+                                WHEN f.nps IS NOT NULL THEN 'detractor' END AS nps_class,
+                           CASE WHEN f.nps >= 9 THEN 100.0 WHEN f.nps >= 7 THEN 0.0
+                                WHEN f.nps IS NOT NULL THEN -100.0 END AS nps_value,
+                           f.overall AS overall_score, f.dimensions AS dimension_score,
+                           f.lowest AS lowest_score, f.comment,
+                           COALESCE(f.nps <= 6 OR f.lowest <= 2 OR f.overall <= 2, FALSE)
+                               AS is_unhappy
+                      FROM survey_user_input ui
+                      JOIN figures f ON f.user_input_id = ui.id
+                      LEFT JOIN res_partner p ON p.id = ui.partner_id
+                     WHERE ui.state = 'done'
+                )
+                """,
+                SQL.identifier(self._table),
+            )
+        )
+
+    def action_open_response(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "survey.user_input",
+            "res_id": self.user_input_id.id,
+            "view_mode": "form",
+        }

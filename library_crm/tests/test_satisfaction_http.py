@@ -1,0 +1,30 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.tests import HttpCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestSatisfactionReport(HttpCase):
+    def test_report_renders_a_real_pdf(self):
+        survey = self.env.ref("library_crm.survey_reader_satisfaction")
+        reader = self.env["res.partner"].create(
+            {"name": "读者甲", "is_reader": True, "reader_card_number": "R-PDF-1"}
+        )
+        answers = survey._create_answer(partner=reader, check_attempts=False)
+        for question in survey.question_ids.filtered("library_role"):
+            if question.library_role == "comment":
+                answers._save_lines(question, "希望延长开放时间")
+            elif question.library_role == "nps":
+                answers._save_lines(question, "9")
+            else:
+                answers._save_lines(question, "4")
+        answers._mark_done()
+        report = self.env["library.satisfaction.report"].create({})
+        Report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
+        pdf, kind = Report._render_qweb_pdf("library_crm.action_report_satisfaction", report.ids)
+        self.assertEqual(kind, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        html = Report._render_qweb_html("library_crm.action_report_satisfaction", report.ids)[0]
+        html = html.decode()
+        self.assertIn("希望延长开放时间", html)
+        self.assertIn("80.0", html, "overall 4 of 5 is an index of 80")
+        self.assertIn("100.0", html, "one promoter: NPS 100")

@@ -1,0 +1,105 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class LibrarySatisfactionReport(models.TransientModel):
+    """Satisfaction report for a period (PDF for the leadership), compared
+    with the period of the same length just before."""
+
+    _name = "library.satisfaction.report"
+    _description = "Reader Satisfaction Report"
+
+    date_from = fields.Date(
+        required=True,
+        default=lambda self: fields.Date.context_today(self) - relativedelta(months=6),
+    )
+    date_to = fields.Date(required=True, default=fields.Date.context_today)
+    comment_count = fields.Integer(string="Comments to Quote", default=8)
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        for report in self:
+            if report.date_to < report.date_from:
+                raise UserError(self.env._("The period ends before it starts."))
+
+    def action_print(self):
+        self.ensure_one()
+        return self.env.ref("library_crm.action_report_satisfaction").report_action(self)
+
+    def _period_domain(self, date_from, date_to):
+        return [
+            ("date", ">=", fields.Datetime.to_datetime(date_from)),
+            ("date", "<", fields.Datetime.to_datetime(date_to + relativedelta(days=1))),
+        ]
+
+    def _figures(self, date_from, date_to):
+        """Index (0-100: overall score x 20), NPS and response count."""
+        Response = self.env["library.satisfaction.response"]
+        domain = self._period_domain(date_from, date_to)
+        count, overall, nps = Response._read_group(
+            domain, [], ["__count", "overall_score:avg", "nps_value:avg"]
+        )[0]
+        groups = dict(Response._read_group(domain, ["nps_class"], ["__count"]))
+        return {
+            "responses": count,
+            "index": (overall or 0.0) * 20,
+            "nps": nps or 0.0,
+            "promoters": groups.get("promoter", 0),
+            "passives": groups.get("passive", 0),
+            "detractors": groups.get("detractor", 0),
+        }
+
+    def _report_data(self):
+        self.ensure_one()
+        length = self.date_to - self.date_from
+        previous_to = self.date_from - relativedelta(days=1)
+        previous_from = previous_to - length
+        Answer = self.env["library.satisfaction.answer"]
+        Response = self.env["library.satisfaction.response"]
+        domain = self._period_domain(self.date_from, self.date_to)
+        previous_domain = self._period_domain(previous_from, previous_to)
+        dimensions = Answer._read_group(
+            [*domain, ("role", "=", "dimension")], ["dimension_id"], ["score:avg", "__count"]
+        )
+        previous_dimensions = dict(
+            Answer._read_group(
+                [*previous_domain, ("role", "=", "dimension")], ["dimension_id"], ["score:avg"]
+            )
+        )
+        segments = dict(
+            self.env["res.partner"]._fields["reader_segment"]._description_selection(self.env)
+        )
+        return {
+            "current": self._figures(self.date_from, self.date_to),
+            "previous": self._figures(previous_from, previous_to),
+            "previous_from": previous_from,
+            "previous_to": previous_to,
+            "dimensions": [
+                (dim.display_name, avg, count, previous_dimensions.get(dim))
+                for dim, avg, count in dimensions
+            ],
+            "departments": [
+                (dept.display_name or self.env._("No department"), count, overall or 0.0, nps)
+                for dept, count, overall, nps in Response._read_group(
+                    domain,
+                    ["department_id"],
+                    ["__count", "overall_score:avg", "nps_value:avg"],
+                    order="__count desc",
+                )
+            ],
+            "segments": [
+                (segments.get(seg) or self.env._("Not computed"), count, overall or 0.0, nps)
+                for seg, count, overall, nps in Response._read_group(
+                    domain,
+                    ["reader_segment"],
+                    ["__count", "overall_score:avg", "nps_value:avg"],
+                    order="__count desc",
+                )
+            ],
+            "comments": Response.search(
+                [*domain, ("comment", "!=", False)], limit=self.comment_count, order="date desc"
+            ),
+        }
