@@ -116,7 +116,12 @@ class LibrarySurveyInvitation(models.TransientModel):
         eligible = matching - recent
         sample = eligible.browse(random.sample(eligible.ids, self._sample_size(len(eligible))))
         if not sample:
-            raise UserError(self.env._("No reader to invite: widen the audience or the period."))
+            raise UserError(
+                self.env._(
+                    "No reader to invite: widen the audience or shorten the period "
+                    "without invitation."
+                )
+            )
         # Sudo: the invitation copies the template's dynamic content, which
         # Odoo reserves to template editors; the audience is ours to choose.
         invite = (
