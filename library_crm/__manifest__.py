@@ -2,7 +2,8 @@
 {
     "name": "Library CRM",
     "summary": "Reader relationship management for libraries: readers, "
-    "departments, liaison librarians, usage and segments, suggestions, satisfaction",
+    "departments, liaison librarians, usage and segments, suggestions, satisfaction, "
+    "campaigns",
     "version": "19.0.1.0.0",
     "category": "Services/Library",
     "website": "https://github.com/library-crm/library_crm",
@@ -17,6 +18,7 @@
         "rating",
         "resource",
         "survey",
+        "mass_mailing",
     ],
     "external_dependencies": {"python": ["openpyxl"]},
     "data": [
@@ -29,6 +31,7 @@
         "data/library_suggestion_data.xml",
         "data/library_satisfaction_survey_data.xml",
         "data/library_satisfaction_data.xml",
+        "data/library_outreach_data.xml",
         "views/library_interest_views.xml",
         "views/library_major_views.xml",
         "views/library_interaction_views.xml",
@@ -41,6 +44,7 @@
         "wizards/library_suggestion_register_views.xml",
         "views/library_suggestion_views.xml",
         "views/library_satisfaction_views.xml",
+        "views/library_outreach_views.xml",
         "wizards/library_survey_invitation_views.xml",
         "wizards/library_satisfaction_report_views.xml",
         "views/res_partner_views.xml",

@@ -97,7 +97,8 @@ class OdooClient:
         response = requests.post(self.url, json=payload, timeout=120).json()
         if "error" in response:
             raise RpcError(response["error"])
-        return response["result"]
+        # Methods returning None come back with neither result nor error.
+        return response.get("result")
 
     def execute(self, model, method, *args, **kwargs):
         return self._call(

@@ -11,6 +11,7 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from ..models.library_liaison_review import SCORE_FIELDS
+from ..models.res_partner import CONSENT_FIELDS
 
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 ATTACHMENT_MAX_FILES = 3
@@ -219,6 +220,36 @@ class LibraryCrmPortal(CustomerPortal):
             }
         )
         return request.render("library_crm.portal_my_points", values)
+
+    @http.route(
+        "/my/library-preferences", type="http", auth="user", methods=["GET", "POST"], website=True
+    )
+    def portal_library_preferences(self, **post):
+        """The reader chooses, per purpose, which messages they receive."""
+        partner = request.env.user.partner_id.sudo()
+        saved = False
+        if request.httprequest.method == "POST" and partner.is_reader:
+            partner.with_context(library_consent_channel="portal").write(
+                {field: bool(post.get(purpose)) for purpose, field in CONSENT_FIELDS.items()}
+            )
+            saved = True
+        labels = dict(
+            request.env["library.consent.log"]
+            ._fields["purpose"]
+            ._description_selection(request.env)
+        )
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "purposes": [
+                    (purpose, labels[purpose], partner[field])
+                    for purpose, field in CONSENT_FIELDS.items()
+                ],
+                "saved": saved,
+                "page_name": "library_preferences",
+            }
+        )
+        return request.render("library_crm.portal_library_preferences", values)
 
     @http.route("/library/you-said-we-did", type="http", auth="public", website=True)
     def you_said_we_did(self, **kwargs):

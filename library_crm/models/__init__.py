@@ -25,3 +25,13 @@ from . import library_liaison_deliverable
 from . import library_liaison_review
 from . import res_config_settings
 from . import library_contact_timeline
+from . import library_consent_log
+from . import library_consent_default
+from . import mailing_mailing
+from . import mailing_contact
+from . import mailing_list
+from . import library_title_mapping
+from . import library_new_title
+from . import library_journey
+from . import library_journey_message
+from . import library_mailing_result

@@ -102,6 +102,7 @@ class LibrarySegmentation(models.AbstractModel):
                     self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
             core_changes = self._recompute_core(now, settings)
             self._apply_followups(core_changes)
+            self.env["mailing.list"]._library_sync_segment_lists()
             if partner_ids is None:
                 # A partial run leaves the others' time-driven changes pending.
                 params.set_param(

@@ -12,6 +12,7 @@ USAGE_KINDS = [
     ("training", "Training Attended"),
     ("event", "Event Attended"),
     ("ill", "Interlibrary Loan"),
+    ("alert_click", "New-Title Alert Click"),
 ]
 
 

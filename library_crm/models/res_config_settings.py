@@ -57,6 +57,13 @@ class ResConfigSettings(models.TransientModel):
         help="The rest is the average rating readers give to the handling of their suggestions.",
     )
 
+    library_journey_cap_days = fields.Integer(
+        string="Days Between Journey Messages",
+        config_parameter="library_crm.journey_cap_days",
+        default=7,
+        help="No reader gets more than one journey message in this many days.",
+    )
+
     @api.constrains(
         "library_points_suggestion_adopted",
         "library_points_survey_answered",

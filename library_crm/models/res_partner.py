@@ -6,6 +6,13 @@ from odoo.exceptions import ValidationError
 
 from .library_segment_history import READER_SEGMENTS
 
+CONSENT_FIELDS = {
+    "service": "consent_service",
+    "news": "consent_news",
+    "surveys": "consent_surveys",
+    "new_titles": "consent_new_titles",
+}
+
 READER_CATEGORIES = [
     ("undergraduate", "Undergraduate"),
     ("postgraduate", "Postgraduate"),
@@ -147,6 +154,16 @@ class ResPartner(models.Model):
     )
     usage_ids = fields.One2many("library.usage", "partner_id")
 
+    # Consent per purpose: a mailing of a purpose never reaches a reader who
+    # said no to it. Changes are logged in library.consent.log.
+    consent_service = fields.Boolean(string="Service Notices", default=True, copy=False)
+    consent_news = fields.Boolean(string="Library News and Campaigns", default=True, copy=False)
+    consent_surveys = fields.Boolean(string="Surveys", default=True, copy=False)
+    consent_new_titles = fields.Boolean(string="New-Title Alerts", default=True, copy=False)
+    consent_log_ids = fields.One2many(
+        "library.consent.log", "partner_id", string="Consent History", groups=LIBRARY_GROUP
+    )
+
     suggestion_ids = fields.One2many("library.suggestion", "partner_id", string="Suggestions")
     suggestion_count = fields.Integer(compute="_compute_suggestion_count")
     points_transaction_ids = fields.One2many(
@@ -256,14 +273,47 @@ class ResPartner(models.Model):
                 vals["reader_card_number"] = self._normalize_card_number(
                     vals["reader_card_number"]
                 )
+        defaults = {}
+        for vals in vals_list:
             if vals.get("is_reader"):
                 vals.setdefault("reader_since", today)
+                # A new reader starts from the defaults of their category; the
+                # history records changes from there.
+                category = vals.get("reader_category")
+                if category not in defaults:
+                    defaults[category] = self.env["library.consent.default"]._defaults_for(
+                        category
+                    )
+                for purpose, field in CONSENT_FIELDS.items():
+                    vals.setdefault(field, defaults[category][purpose])
         return super().create(vals_list)
+
+    def _log_consent(self, purposes, channel=None):
+        channel = channel or self.env.context.get("library_consent_channel", "staff")
+        self.env["library.consent.log"].sudo().create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "purpose": purpose,
+                    "consent": partner[CONSENT_FIELDS[purpose]],
+                    "channel": channel,
+                }
+                for partner in self
+                for purpose in purposes
+            ]
+        )
 
     def write(self, vals):
         if "reader_card_number" in vals:
             vals["reader_card_number"] = self._normalize_card_number(vals["reader_card_number"])
+        changed = {
+            purpose: self.filtered(lambda p, f=field: p.is_reader and p[f] != vals[f])
+            for purpose, field in CONSENT_FIELDS.items()
+            if field in vals
+        }
         res = super().write(vals)
+        for purpose, partners in changed.items():
+            partners._log_consent([purpose])
         if vals.get("is_reader"):
             # A reader keeps the date they first became one.
             self.filtered(lambda p: not p.reader_since).reader_since = fields.Date.context_today(
@@ -285,6 +335,15 @@ class ResPartner(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("library_crm.action_library_usage")
         action["domain"] = [("partner_id", "=", self.id)]
         return action
+
+    def _library_digest_titles(self, title_ids):
+        """The titles of a digest that concern this reader: their major or
+        one of their interests."""
+        self.ensure_one()
+        titles = self.env["library.new.title"].sudo().browse(title_ids).exists()
+        return titles.filtered(
+            lambda t: self.library_major_id in t.major_ids or (self.interest_ids & t.interest_ids)
+        )
 
     def action_view_suggestions(self):
         self.ensure_one()

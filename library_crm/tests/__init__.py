@@ -12,3 +12,5 @@ from . import test_suggestion
 from . import test_suggestion_http
 from . import test_satisfaction
 from . import test_satisfaction_http
+from . import test_outreach
+from . import test_outreach_http

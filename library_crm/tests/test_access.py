@@ -83,6 +83,13 @@ class TestAccess(LibraryCrmCase):
             "library.satisfaction.response": ("read", "read"),
             "library.survey.invitation": ("read write create", ""),
             "library.satisfaction.report": ("read write create", ""),
+            "library.consent.log": ("read", "read"),
+            "library.consent.default": ("read write create unlink", "read"),
+            "library.title.mapping": ("read write create unlink", "read"),
+            "library.new.title": ("read write create unlink", "read write create unlink"),
+            "library.journey": ("read write create unlink", "read"),
+            "library.journey.message": ("read", "read"),
+            "library.mailing.result": ("read", "read"),
         }
         # Readers read their own suggestions and points (record rules, tested
         # over HTTP); other employees see units and categories only.

@@ -66,7 +66,7 @@ class LibrarySurveyInvitation(models.TransientModel):
                 )
 
     def _reader_domain(self):
-        domain = [("is_reader", "=", True), ("email", "!=", False)]
+        domain = [("is_reader", "=", True), ("email", "!=", False), ("consent_surveys", "=", True)]
         if self.partner_ids:
             domain.append(("id", "in", self.partner_ids.ids))
         if self.reader_segment:

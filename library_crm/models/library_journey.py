@@ -1,0 +1,149 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Lifecycle journeys without Enterprise marketing automation: a mail
+template sent when a reader reaches a moment of their life with the library.
+Each journey sends once per trigger, only to readers who agreed to its
+purpose, and no reader gets more than one journey message per N days."""
+
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .library_consent_log import CONSENT_PURPOSES
+from .res_partner import CONSENT_FIELDS
+
+JOURNEY_TRIGGERS = [
+    ("welcome", "Welcome a New Reader"),
+    ("lapsed", "Reader Became Lapsed"),
+    ("growing", "Reader Became Growing"),
+    ("card_expiry", "Card About to Expire"),
+]
+DEFAULT_CAP_DAYS = 7
+
+
+class LibraryJourney(models.Model):
+    _name = "library.journey"
+    _description = "Reader Journey"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    trigger = fields.Selection(JOURNEY_TRIGGERS, required=True)
+    purpose = fields.Selection(CONSENT_PURPOSES, required=True, default="news")
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Message",
+        required=True,
+        domain=[("model", "=", "res.partner")],
+    )
+    days = fields.Integer(
+        default=30,
+        help="Welcome: readers who joined in the last N days. Segment journeys: readers who "
+        "entered the segment in the last N days. Card expiry: cards expiring within N days.",
+    )
+    message_ids = fields.One2many("library.journey.message", "journey_id", string="Sent")
+    message_count = fields.Integer(compute="_compute_message_count", string="Messages Sent")
+
+    def _compute_message_count(self):
+        counts = dict(
+            self.env["library.journey.message"]._read_group(
+                [("journey_id", "in", self.ids)], ["journey_id"], ["__count"]
+            )
+        )
+        for journey in self:
+            journey.message_count = counts.get(journey, 0)
+
+    @api.model
+    def _cap_days(self):
+        return int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("library_crm.journey_cap_days", DEFAULT_CAP_DAYS)
+        )
+
+    def _candidates(self, today):
+        """(partner_id, trigger key) pairs this journey may send to: the key
+        makes each trigger send once."""
+        self.ensure_one()
+        since = today - timedelta(days=self.days)
+        queries = {
+            "welcome": SQL(
+                """SELECT p.id, 'welcome' FROM res_partner p
+                    WHERE p.is_reader AND p.reader_since >= %s AND p.reader_since <= %s""",
+                since,
+                today,
+            ),
+            "card_expiry": SQL(
+                """SELECT p.id, 'card-' || p.card_expiry_date FROM res_partner p
+                    WHERE p.is_reader AND p.card_expiry_date >= %s
+                      AND p.card_expiry_date <= %s""",
+                today,
+                today + timedelta(days=self.days),
+            ),
+        }
+        if self.trigger in ("lapsed", "growing"):
+            query = SQL(
+                """SELECT h.partner_id, 'history-' || h.id FROM library_segment_history h
+                    JOIN res_partner p ON p.id = h.partner_id
+                   WHERE h.change = 'segment' AND h.to_segment = %s
+                     AND h.from_segment IS NOT NULL AND h.date >= %s
+                     AND p.reader_segment = h.to_segment""",
+                self.trigger,
+                since,
+            )
+        else:
+            query = queries[self.trigger]
+        return query
+
+    @api.model
+    def _cron_run(self, today=None):
+        """Send every active journey's messages, oldest journey first within
+        the cap; returns the messages sent."""
+        today = today or fields.Date.context_today(self)
+        cap_since = today - timedelta(days=self._cap_days())
+        self.env.flush_all()
+        sent = self.env["library.journey.message"]
+        for journey in self.search([("active", "=", True)]):
+            consent = CONSENT_FIELDS[journey.purpose]
+            self.env.cr.execute(
+                SQL(
+                    """
+                    WITH candidates(partner_id, trigger_key) AS (%(candidates)s)
+                    SELECT DISTINCT ON (c.partner_id) c.partner_id, c.trigger_key
+                      FROM candidates c
+                      JOIN res_partner p ON p.id = c.partner_id
+                     WHERE p.active AND p.email IS NOT NULL AND %(consent)s
+                       AND NOT EXISTS (SELECT 1 FROM library_journey_message m
+                                        WHERE m.journey_id = %(journey)s
+                                          AND m.partner_id = c.partner_id
+                                          AND m.trigger_key = c.trigger_key)
+                       AND NOT EXISTS (SELECT 1 FROM library_journey_message m
+                                        WHERE m.partner_id = c.partner_id
+                                          AND m.date > %(cap_since)s)
+                     ORDER BY c.partner_id, c.trigger_key
+                    """,
+                    candidates=journey._candidates(today),
+                    consent=SQL("p.%s", SQL.identifier(consent)),
+                    journey=journey.id,
+                    cap_since=cap_since,
+                )
+            )
+            rows = self.env.cr.fetchall()
+            if not rows:
+                continue
+            messages = sent.create(
+                [
+                    {
+                        "journey_id": journey.id,
+                        "partner_id": partner_id,
+                        "trigger_key": key,
+                        "date": today,
+                    }
+                    for partner_id, key in rows
+                ]
+            )
+            journey.mail_template_id.send_mail_batch([partner_id for partner_id, _key in rows])
+            self.env.flush_all()
+            sent |= messages
+        return sent

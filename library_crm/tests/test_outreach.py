@@ -1,0 +1,253 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from ast import literal_eval
+from datetime import date, timedelta
+
+from odoo.tests import new_test_user, tagged
+
+from .common import LibraryCrmCase
+
+
+class OutreachCase(LibraryCrmCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user_outreach = new_test_user(
+            cls.env,
+            login="lib_outreach",
+            name="Outreach Ou",
+            groups="library_crm.group_library_librarian,mass_mailing.group_mass_mailing_user",
+        )
+        Partner = cls.env["res.partner"]
+        cls.readers = Partner.create(
+            [
+                {
+                    "name": f"Reader {n}",
+                    "is_reader": True,
+                    "reader_card_number": f"OUT{n:03d}",
+                    "email": f"reader{n}@example.edu",
+                    "reader_category": "undergraduate",
+                    "library_department_id": (cls.dept_cs if n % 2 else cls.dept_hist).id,
+                }
+                for n in range(6)
+            ]
+        )
+        cls.non_reader = Partner.create({"name": "Supplier", "email": "sales@example.com"})
+        cls._set_segments({0: "growing", 1: "growing", 2: "growing", 3: "lapsed", 4: "lapsed"})
+
+    @classmethod
+    def _set_segments(cls, segments):
+        for index, segment in segments.items():
+            cls.env.cr.execute(
+                "UPDATE res_partner SET reader_segment = %s WHERE id = %s",
+                [segment, cls.readers[index].id],
+            )
+        cls.readers.invalidate_recordset(["reader_segment"])
+
+    def _mailing(self, purpose, domain, **values):
+        return (
+            self.env["mailing.mailing"]
+            .with_user(self.user_outreach)
+            .create(
+                {
+                    "subject": "Library news",
+                    "body_html": "<p>Hello <t t-out='object.name'/></p>",
+                    "mailing_model_id": self.env["ir.model"]._get_id("res.partner"),
+                    "mailing_domain": repr(domain),
+                    "library_purpose": purpose,
+                    **values,
+                }
+            )
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestAudiencesAndConsent(OutreachCase):
+    def test_audience_domains_are_exact(self):
+        growing_cs = self._mailing(
+            "news",
+            [
+                ("reader_segment", "=", "growing"),
+                ("library_department_id", "=", self.dept_cs.id),
+            ],
+        )
+        self.assertEqual(set(growing_cs._get_recipients()), {self.readers[1].id})
+        saved = self.env.ref("library_crm.mailing_filter_readers_lapsed")
+        lapsed = self._mailing("news", literal_eval(saved.mailing_domain))
+        self.assertEqual(set(lapsed._get_recipients()), set(self.readers[3:5].ids))
+        everyone = self._mailing("news", [("email", "!=", False)])
+        self.assertIn(self.non_reader.id, everyone._get_recipients(), "not a reader: unaffected")
+
+    def test_opted_out_readers_get_nothing_for_that_purpose_only(self):
+        reader = self.readers[0]
+        reader.with_context(library_consent_channel="portal").consent_news = False
+        news = self._mailing("news", [("reader_segment", "=", "growing")])
+        alerts = self._mailing("new_titles", [("reader_segment", "=", "growing")])
+        self.assertNotIn(reader.id, news._get_recipients())
+        self.assertIn(reader.id, alerts._get_recipients())
+        news.action_send_mail()
+        alerts.action_send_mail()
+        received = self.env["mailing.trace"].search([("res_id", "=", reader.id)])
+        self.assertEqual(received.mass_mailing_id, alerts)
+        log = reader.consent_log_ids
+        self.assertEqual(
+            (log.purpose, log.consent, log.channel, log.user_id),
+            ("news", False, "portal", self.env.user),
+        )
+
+    def test_category_defaults_make_a_purpose_opt_in(self):
+        public = self.env["res.partner"].create(
+            {"name": "Visitor", "is_reader": True, "reader_category": "public"}
+        )
+        self.assertFalse(public.consent_news)
+        self.assertFalse(public.consent_new_titles)
+        self.assertTrue(public.consent_service)
+        self.assertTrue(self.readers[0].consent_news)
+
+    def test_list_sync_adds_and_removes(self):
+        growing_list = self.env.ref("library_crm.mailing_list_segment_growing")
+        List = self.env["mailing.list"]
+        List._library_sync_segment_lists()
+
+        def members():
+            return growing_list.subscription_ids.contact_id.library_partner_id
+
+        self.assertEqual(members(), self.readers[:3])
+        self._set_segments({0: "lapsed", 5: "growing"})
+        List._library_sync_segment_lists()
+        self.assertEqual(members(), self.readers[1:3] | self.readers[5])
+        lapsed_list = self.env.ref("library_crm.mailing_list_segment_lapsed")
+        self.assertIn(self.readers[0], lapsed_list.subscription_ids.contact_id.library_partner_id)
+        # A list mailing also respects the purpose.
+        self.readers[1].consent_news = False
+        mailing = self._mailing(
+            "news",
+            [("list_ids", "in", growing_list.ids)],
+            mailing_model_id=self.env["ir.model"]._get_id("mailing.list"),
+            contact_list_ids=[(6, 0, growing_list.ids)],
+        )
+        recipients = self.env["mailing.contact"].browse(mailing._get_recipients())
+        self.assertEqual(recipients.library_partner_id, self.readers[2] | self.readers[5])
+
+
+@tagged("post_install", "-at_install")
+class TestNewTitleDigest(OutreachCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Mapping = cls.env["library.title.mapping"]
+        Mapping.create({"clc_prefix": "TP3", "major_ids": [(6, 0, cls.major_se.ids)]})
+        Mapping.create(
+            {"subject_keyword": "人工智能", "interest_ids": [(6, 0, cls.interest_ai.ids)]}
+        )
+        Title = cls.env["library.new.title"]
+        cls.title_se = Title.create(
+            {"name": "软件工程导论", "clc_code": "TP311.5", "catalogue_url": "https://opac/1"}
+        )
+        cls.title_ai = Title.create(
+            {"name": "人工智能：一种现代方法", "clc_code": "TP18", "subjects": "人工智能; 算法"}
+        )
+        cls.title_none = Title.create({"name": "中国通史", "clc_code": "K20"})
+        cls.readers[0].write(
+            {"library_department_id": cls.dept_cs.id, "library_major_id": cls.major_se.id}
+        )
+        cls.readers[1].interest_ids = [(6, 0, cls.interest_ai.ids)]
+        cls.readers[2].write(
+            {
+                "library_department_id": cls.dept_cs.id,
+                "library_major_id": cls.major_se.id,
+                "interest_ids": [(6, 0, cls.interest_ai.ids)],
+                "consent_new_titles": False,
+            }
+        )
+
+    def test_mappings_give_each_title_its_readers(self):
+        self.assertEqual(self.title_se.major_ids, self.major_se)
+        self.assertEqual(self.title_ai.interest_ids, self.interest_ai)
+        self.assertFalse(self.title_none.major_ids or self.title_none.interest_ids)
+
+    def test_each_reader_gets_exactly_the_matching_titles(self):
+        mailing = self.env["library.new.title"]._cron_send_digest()
+        self.assertEqual(mailing.library_purpose, "new_titles")
+        mails = self.env["mail.mail"].search([("mailing_id", "=", mailing.id)])
+        by_reader = {mail.recipient_ids: mail.body_html for mail in mails}
+        # self.reader (Software Engineering) too; readers[2] said no to alerts.
+        self.assertEqual(set(by_reader), {self.readers[0], self.readers[1], self.reader})
+        self.assertIn("软件工程导论", by_reader[self.readers[0]])
+        self.assertNotIn("人工智能：一种现代方法", by_reader[self.readers[0]])
+        self.assertIn("人工智能：一种现代方法", by_reader[self.readers[1]])
+        self.assertNotIn("软件工程导论", by_reader[self.readers[1]])
+        for body in by_reader.values():
+            self.assertNotIn("中国通史", body)
+        self.assertEqual(self.title_se.digest_mailing_id, mailing)
+        self.assertFalse(self.env["library.new.title"]._cron_send_digest(), "sent once")
+
+    def test_clicks_in_alerts_count_as_usage(self):
+        mailing = self.env["library.new.title"]._cron_send_digest()
+        trace = self.env["mailing.trace"].search(
+            [("mass_mailing_id", "=", mailing.id), ("res_id", "=", self.readers[0].id)]
+        )
+        link = self.env["link.tracker"].create({"url": "https://opac/1"})
+        self.env["link.tracker.click"].sudo().add_click(
+            link.code, ip="127.0.0.1", mailing_trace_id=trace.id
+        )
+        Title = self.env["library.new.title"]
+        self.assertEqual(Title._cron_record_clicks(), 1)
+        self.assertEqual(Title._cron_record_clicks(), 0, "a rerun adds nothing")
+        usage = self.env["library.usage"].search([("partner_id", "=", self.readers[0].id)])
+        self.assertEqual(usage.kind, "alert_click")
+
+
+@tagged("post_install", "-at_install")
+class TestJourneys(OutreachCase):
+    def _sent(self, journey):
+        return self.env["library.journey.message"].search([("journey_id", "=", journey.id)])
+
+    def test_journeys_fire_once_and_respect_the_cap(self):
+        today = date(2026, 11, 23)
+        welcome = self.env.ref("library_crm.journey_welcome")
+        expiry = self.env.ref("library_crm.journey_card_expiry")
+        self.readers.write({"reader_since": today - timedelta(days=3)})
+        self.readers[0].card_expiry_date = today + timedelta(days=10)
+        self.readers[4].consent_service = False
+        Journey = self.env["library.journey"]
+        sent = Journey._cron_run(today)
+        # Every reader who joined in the last 30 days and accepts service notices.
+        self.assertEqual(
+            self._sent(welcome).partner_id, (self.readers - self.readers[4]) | self.reader
+        )
+        self.assertFalse(self._sent(expiry), "the cap: one journey message per reader")
+        mails = self.env["mail.mail"].search(
+            [("recipient_ids", "in", (self.readers | self.reader).ids)]
+        )
+        self.assertEqual(len(mails), len(sent))
+        self.assertEqual(Journey._cron_run(today + timedelta(days=1)), sent.browse())
+        # After the cap, the expiry reminder goes out, once.
+        later = today + timedelta(days=8)
+        self.assertEqual(Journey._cron_run(later).partner_id, self.readers[0])
+        self.assertEqual(Journey._cron_run(later + timedelta(days=1)), sent.browse())
+
+    def test_segment_journeys_need_a_real_transition(self):
+        growing = self.env.ref("library_crm.journey_growing")
+        History = self.env["library.segment.history"]
+        today = date(2026, 11, 23)
+        History.create(
+            [
+                {
+                    "partner_id": self.readers[0].id,
+                    "date": today,
+                    "change": "segment",
+                    "from_segment": "new",
+                    "to_segment": "growing",
+                },
+                {
+                    "partner_id": self.readers[1].id,
+                    "date": today,
+                    "change": "segment",
+                    "from_segment": False,
+                    "to_segment": "growing",
+                },
+            ]
+        )
+        self.env["library.journey"].search([("id", "!=", growing.id)]).active = False
+        self.env["library.journey"]._cron_run(today)
+        self.assertEqual(self._sent(growing).partner_id, self.readers[0])

@@ -1,0 +1,78 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from urllib.parse import parse_qs, urlparse
+
+from odoo.http import Request
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestConsentOverHttp(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.portal_user = new_test_user(
+            cls.env, login="out_reader", password="out_reader_pw1", groups="base.group_portal"
+        )
+        cls.reader = cls.portal_user.partner_id
+        cls.reader.write(
+            {"is_reader": True, "reader_card_number": "HTTP1", "email": "out.reader@example.edu"}
+        )
+        cls.mailing = cls.env["mailing.mailing"].create(
+            {
+                "subject": "Exhibition",
+                "body_html": "<p>Exhibition</p>",
+                "mailing_model_id": cls.env["ir.model"]._get_id("res.partner"),
+                "mailing_domain": repr([("id", "=", cls.reader.id)]),
+                "library_purpose": "news",
+            }
+        )
+
+    def test_unsubscribe_link_opts_out_of_the_purpose_only(self):
+        url = self.mailing._get_unsubscribe_url(self.reader.email, self.reader.id)
+        params = {key: value[0] for key, value in parse_qs(urlparse(url).query).items()}
+        self.authenticate(None, None)  # the reader is not logged in
+        page = self.url_open(url)
+        self.assertEqual(page.status_code, 200)
+        response = self.url_open(
+            "/mailing/confirm_unsubscribe",
+            data={"mailing_id": self.mailing.id, **params, "csrf_token": Request.csrf_token(self)},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.reader.invalidate_recordset()
+        self.assertFalse(self.reader.consent_news)
+        self.assertTrue(self.reader.consent_new_titles, "other purposes untouched")
+        self.assertFalse(self.reader.is_blacklisted, "not blocked from every e-mail")
+        self.assertEqual(self.reader.consent_log_ids.channel, "unsubscribe")
+
+    def test_one_click_unsubscribe(self):
+        url = self.mailing._get_unsubscribe_oneclick_url(self.reader.email, self.reader.id)
+        response = self.url_open(url, data={"List-Unsubscribe": "One-Click"})
+        self.assertEqual(response.status_code, 200)
+        self.reader.invalidate_recordset()
+        self.assertFalse(self.reader.consent_news)
+        self.assertFalse(self.reader.is_blacklisted)
+
+    def test_reader_manages_preferences_on_the_portal(self):
+        self.authenticate("out_reader", "out_reader_pw1")
+        page = self.url_open("/my/library-preferences")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn('name="new_titles"', page.text)
+        response = self.url_open(
+            "/my/library-preferences",
+            data={"service": "1", "surveys": "1", "csrf_token": Request.csrf_token(self)},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.reader.invalidate_recordset()
+        self.assertEqual(
+            (
+                self.reader.consent_service,
+                self.reader.consent_news,
+                self.reader.consent_surveys,
+                self.reader.consent_new_titles,
+            ),
+            (True, False, True, False),
+        )
+        log = self.reader.consent_log_ids
+        self.assertEqual(sorted(log.mapped("purpose")), ["new_titles", "news"])
+        self.assertEqual(set(log.mapped("channel")), {"portal"})
+        self.assertEqual(log.user_id, self.portal_user)
