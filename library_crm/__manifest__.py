@@ -67,6 +67,7 @@
         "demo/library_liaison_demo.xml",
         "demo/library_suggestion_demo.xml",
         "demo/library_satisfaction_demo.xml",
+        "demo/library_outreach_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -141,7 +141,7 @@ class LibraryNewTitle(models.Model):
         env = self.with_context(lang=self.env.company.partner_id.lang or "en_US").env
         return Markup(
             """<div>
-<p>%(dear)s <t t-out="object.name"/>,</p>
+<p>%(dear)s</p>
 <p>%(intro)s</p>
 <ul>
 <t t-foreach="object._library_digest_titles(%(ids)s)" t-as="title">
@@ -154,7 +154,8 @@ class LibraryNewTitle(models.Model):
 <p><small><a href="/unsubscribe_from_list">%(optout)s</a></small></p>
 </div>"""
         ) % {
-            "dear": env._("Dear"),
+            # The translation places the name, before or after the greeting.
+            "dear": Markup(env._("Dear %(reader)s,", reader='<t t-out="object.name"/>')),
             "intro": env._("These new titles arrived for your studies and interests:"),
             "outro": env._(
                 "Borrow them at the circulation desk or reserve them in the catalogue."
