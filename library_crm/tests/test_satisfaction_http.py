@@ -28,3 +28,33 @@ class TestSatisfactionReport(HttpCase):
         self.assertIn("希望延长开放时间", html)
         self.assertIn("80.0", html, "overall 4 of 5 is an index of 80")
         self.assertIn("100.0", html, "one promoter: NPS 100")
+
+    def test_invitation_tour(self):
+        manager = self.env["res.users"].create(
+            {
+                "name": "Tour Manager",
+                "login": "tour_sat_manager",
+                "password": "tour_sat_manager",
+                "email": "manager@example.edu",
+                "group_ids": [(4, self.env.ref("library_crm.group_library_manager").id)],
+            }
+        )
+        department = self.env["library.department"].create(
+            {"name": "Tour Chemistry", "code": "TCHEM"}
+        )
+        readers = self.env["res.partner"].create(
+            [
+                {
+                    "name": f"Chemist {n}",
+                    "is_reader": True,
+                    "reader_card_number": f"TC{n}",
+                    "email": f"chemist{n}@example.edu",
+                    "library_department_id": department.id,
+                }
+                for n in range(3)
+            ]
+        )
+        self.start_tour("/odoo", "library_crm_survey_invitation_tour", login=manager.login)
+        survey = self.env.ref("library_crm.survey_reader_satisfaction")
+        invited = self.env["survey.user_input"].search([("survey_id", "=", survey.id)]).partner_id
+        self.assertEqual(invited, readers)
