@@ -52,7 +52,6 @@ class LibrarySatisfaction(models.AbstractModel):
                       JOIN survey_question q ON q.id = l.question_id
                      WHERE ui.state = 'done' AND ui.partner_id IS NOT NULL
                        AND COALESCE(ui.end_datetime, ui.create_date) >= %(since)s
-                       AND COALESCE(ui.end_datetime, ui.create_date) <= %(now)s
                        AND q.library_role IN ('dimension', 'overall')
                        AND NOT COALESCE(l.skipped, FALSE)
                      GROUP BY ui.partner_id
@@ -61,7 +60,7 @@ class LibrarySatisfaction(models.AbstractModel):
                       FROM rating_rating r
                      WHERE r.res_model = 'library.suggestion' AND r.consumed
                        AND r.rating > 0 AND r.partner_id IS NOT NULL
-                       AND r.write_date >= %(since)s AND r.write_date <= %(now)s
+                       AND r.write_date >= %(since)s
                      GROUP BY r.partner_id
                 ), target AS (
                     SELECT p.id,
@@ -81,7 +80,6 @@ class LibrarySatisfaction(models.AbstractModel):
                 RETURNING p.id
                 """,
                 since=since,
-                now=now,
                 weight=self._survey_weight(),
                 readers=readers,
             )
