@@ -67,3 +67,19 @@ class LibraryCrmCase(TransactionCase):
                 "wechat_id": "wx_wang",
             }
         )
+
+    def _odoo_import(self, model, content, user):
+        """Import CSV bytes with Odoo's generic import, as the Import button
+        does; returns its messages."""
+        importer = (
+            self.env["base_import.import"]
+            .with_user(user)
+            .create({"res_model": model, "file": content, "file_type": "text/csv"})
+        )
+        fields = content.decode().splitlines()[0].split(",")
+        result = importer.execute_import(
+            fields,
+            fields,
+            {"quoting": '"', "separator": ",", "has_headers": True, "encoding": "utf-8"},
+        )
+        return result["messages"]

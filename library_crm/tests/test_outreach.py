@@ -160,6 +160,17 @@ class TestNewTitleDigest(OutreachCase):
             }
         )
 
+    def test_acquisition_export_imports_with_odoo_import(self):
+        content = (
+            "name,isbn,author,call_number,clc_code,subjects,arrival_date,catalogue_url\n"
+            "机器学习,9787302423287,周志华,TP181/Z780,TP181,人工智能; 机器学习,2026-11-20,"
+            "https://opac/2\n"
+        ).encode()
+        messages = self._odoo_import("library.new.title", content, self.user_outreach)
+        self.assertFalse(messages, messages)
+        title = self.env["library.new.title"].search([("isbn", "=", "9787302423287")])
+        self.assertEqual(title.interest_ids, self.interest_ai, "mapped on import")
+
     def test_mappings_give_each_title_its_readers(self):
         self.assertEqual(self.title_se.major_ids, self.major_se)
         self.assertEqual(self.title_ai.interest_ids, self.interest_ai)

@@ -233,18 +233,8 @@ class TestReaderImport(LibraryCrmCase):
             b"library_major_id\n"
             b" gen-1 ,Generic Reader,1,Faculty,CS,CS01\n"
         )
-        importer = (
-            self.env["base_import.import"]
-            .with_user(self.user_librarian)
-            .create({"res_model": "res.partner", "file": content, "file_type": "text/csv"})
-        )
-        fields = content.decode().splitlines()[0].split(",")
-        result = importer.execute_import(
-            fields,
-            fields,
-            {"quoting": '"', "separator": ",", "has_headers": True, "encoding": "utf-8"},
-        )
-        self.assertFalse(result["messages"], result["messages"])
+        messages = self._odoo_import("res.partner", content, self.user_librarian)
+        self.assertFalse(messages, messages)
         reader = self._reader("GEN-1")
         self.assertRecordValues(
             reader,
