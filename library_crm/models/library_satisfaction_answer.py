@@ -6,6 +6,22 @@ from .library_segment_history import READER_SEGMENTS
 from .res_partner import READER_CATEGORIES
 from .survey_question import LIBRARY_ROLES
 
+# What the satisfaction views read: flushed before they are queried.
+SATISFACTION_VIEW_DEPENDS = {
+    "survey.user_input": ["state", "end_datetime", "partner_id", "survey_id"],
+    "survey.user_input.line": [
+        "user_input_id",
+        "question_id",
+        "answer_type",
+        "skipped",
+        "value_scale",
+        "value_text_box",
+        "value_char_box",
+    ],
+    "survey.question": ["library_role", "library_dimension_id"],
+    "res.partner": ["library_department_id", "reader_category", "reader_segment"],
+}
+
 
 class LibrarySatisfactionAnswer(models.Model):
     """One scored answer (1-5) of a completed survey: satisfaction per
@@ -15,21 +31,7 @@ class LibrarySatisfactionAnswer(models.Model):
     _name = "library.satisfaction.answer"
     _description = "Satisfaction Answer"
     _auto = False
-    # Flush what the view reads before it is queried.
-    _depends = {
-        "survey.user_input": ["state", "end_datetime", "partner_id", "survey_id"],
-        "survey.user_input.line": [
-            "user_input_id",
-            "question_id",
-            "answer_type",
-            "skipped",
-            "value_scale",
-            "value_text_box",
-            "value_char_box",
-        ],
-        "survey.question": ["library_role", "library_dimension_id"],
-        "res.partner": ["library_department_id", "reader_category", "reader_segment"],
-    }
+    _depends = SATISFACTION_VIEW_DEPENDS
     _order = "date desc"
 
     user_input_id = fields.Many2one("survey.user_input", string="Response", readonly=True)

@@ -2,6 +2,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from .library_satisfaction_answer import SATISFACTION_VIEW_DEPENDS
 from .library_segment_history import READER_SEGMENTS
 from .res_partner import READER_CATEGORIES
 
@@ -21,21 +22,7 @@ class LibrarySatisfactionResponse(models.Model):
     _name = "library.satisfaction.response"
     _description = "Satisfaction Response"
     _auto = False
-    # Flush what the view reads before it is queried.
-    _depends = {
-        "survey.user_input": ["state", "end_datetime", "partner_id", "survey_id"],
-        "survey.user_input.line": [
-            "user_input_id",
-            "question_id",
-            "answer_type",
-            "skipped",
-            "value_scale",
-            "value_text_box",
-            "value_char_box",
-        ],
-        "survey.question": ["library_role", "library_dimension_id"],
-        "res.partner": ["library_department_id", "reader_category", "reader_segment"],
-    }
+    _depends = SATISFACTION_VIEW_DEPENDS
     _order = "date desc"
 
     user_input_id = fields.Many2one("survey.user_input", string="Response", readonly=True)
