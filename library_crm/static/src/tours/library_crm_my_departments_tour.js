@@ -1,26 +1,11 @@
 /** License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl). */
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_utils";
+import { openLibraryMenu } from "./library_crm_tour_steps";
 
 registry.category("web_tour.tours").add("library_crm_my_departments_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open Library CRM",
-            trigger: '.o_app[data-menu-xmlid="library_crm.menu_library_crm_root"]',
-            run: "click",
-        },
-        {
-            content: "Open the Liaison menu",
-            trigger: '.o_menu_sections button[data-menu-xmlid="library_crm.menu_library_liaison_root"]',
-            run: "click",
-        },
-        {
-            content: "My Departments",
-            trigger: '.dropdown-item[data-menu-xmlid="library_crm.menu_library_my_departments"]',
-            run: "click",
-        },
+        ...openLibraryMenu("menu_library_liaison_root", "menu_library_my_departments"),
         {
             content: "My department is there with its teachers",
             trigger: ".o_kanban_record:contains(Chemistry) .o_library_teachers:contains(1)",

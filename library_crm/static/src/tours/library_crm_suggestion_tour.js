@@ -1,6 +1,6 @@
 /** License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl). */
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_utils";
+import { openLibraryMenu } from "./library_crm_tour_steps";
 
 /** A suggestion from the front desk to the reply, by a library manager who
  * also heads the responsible unit. Triggers use names, not labels, so the
@@ -49,22 +49,7 @@ function stateIs(state) {
 registry.category("web_tour.tours").add("library_crm_suggestion_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open Library CRM",
-            trigger: '.o_app[data-menu-xmlid="library_crm.menu_library_crm_root"]',
-            run: "click",
-        },
-        {
-            content: "Open the Reader Service menu",
-            trigger: '.o_menu_sections button[data-menu-xmlid="library_crm.menu_library_service_root"]',
-            run: "click",
-        },
-        {
-            content: "Suggestions",
-            trigger: '.dropdown-item[data-menu-xmlid="library_crm.menu_library_suggestions"]',
-            run: "click",
-        },
+        ...openLibraryMenu("menu_library_service_root", "menu_library_suggestions"),
         {
             content: "Record a new suggestion",
             trigger: "body:has(.o_library_suggestion_kanban) .o_control_panel_main_buttons .o-kanban-button-new",

@@ -1,28 +1,13 @@
 /** License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl). */
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_utils";
+import { openLibraryMenu } from "./library_crm_tour_steps";
 
 /** A manager invites the readers of one department to the satisfaction
  * survey. Triggers use names, not labels, so the tour runs in any language. */
 registry.category("web_tour.tours").add("library_crm_survey_invitation_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open Library CRM",
-            trigger: '.o_app[data-menu-xmlid="library_crm.menu_library_crm_root"]',
-            run: "click",
-        },
-        {
-            content: "Open the Reader Service menu",
-            trigger: '.o_menu_sections button[data-menu-xmlid="library_crm.menu_library_service_root"]',
-            run: "click",
-        },
-        {
-            content: "Invite readers to a survey",
-            trigger: '.dropdown-item[data-menu-xmlid="library_crm.menu_library_survey_invitation"]',
-            run: "click",
-        },
+        ...openLibraryMenu("menu_library_service_root", "menu_library_survey_invitation"),
         {
             content: "The shipped satisfaction survey is proposed",
             trigger: ".modal .o_field_widget[name=survey_id] input:not(:empty)",
