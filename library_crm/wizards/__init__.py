@@ -3,6 +3,7 @@ from . import library_reader_import_error
 from . import library_reader_import
 from . import library_handover
 from . import library_usage_import
+from . import library_period_mixin
 from . import library_segment_summary
 from . import library_suggestion_decision
 from . import library_points_redemption

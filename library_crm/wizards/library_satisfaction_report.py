@@ -1,8 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo import fields, models
 
 
 class LibrarySatisfactionReport(models.TransientModel):
@@ -10,35 +9,20 @@ class LibrarySatisfactionReport(models.TransientModel):
     with the period of the same length just before."""
 
     _name = "library.satisfaction.report"
+    _inherit = "library.period.mixin"
     _description = "Reader Satisfaction Report"
+    _period_months = 6
 
-    date_from = fields.Date(
-        required=True,
-        default=lambda self: fields.Date.context_today(self) - relativedelta(months=6),
-    )
-    date_to = fields.Date(required=True, default=fields.Date.context_today)
     comment_count = fields.Integer(string="Comments to Quote", default=8)
-
-    @api.constrains("date_from", "date_to")
-    def _check_dates(self):
-        for report in self:
-            if report.date_to < report.date_from:
-                raise UserError(self.env._("The period ends before it starts."))
 
     def action_print(self):
         self.ensure_one()
         return self.env.ref("library_crm.action_report_satisfaction").report_action(self)
 
-    def _period_domain(self, date_from, date_to):
-        return [
-            ("date", ">=", fields.Datetime.to_datetime(date_from)),
-            ("date", "<", fields.Datetime.to_datetime(date_to + relativedelta(days=1))),
-        ]
-
     def _figures(self, date_from, date_to):
         """Index (0-100: overall score x 20), NPS and response count."""
         Response = self.env["library.satisfaction.response"]
-        domain = self._period_domain(date_from, date_to)
+        domain = self._datetime_domain("date", date_from, date_to)
         count, overall, nps = Response._read_group(
             domain, [], ["__count", "overall_score:avg", "nps_value:avg"]
         )[0]
@@ -59,8 +43,8 @@ class LibrarySatisfactionReport(models.TransientModel):
         previous_from = previous_to - length
         Answer = self.env["library.satisfaction.answer"]
         Response = self.env["library.satisfaction.response"]
-        domain = self._period_domain(self.date_from, self.date_to)
-        previous_domain = self._period_domain(previous_from, previous_to)
+        domain = self._datetime_domain("date", self.date_from, self.date_to)
+        previous_domain = self._datetime_domain("date", previous_from, previous_to)
         dimensions = Answer._read_group(
             [*domain, ("role", "=", "dimension")], ["dimension_id"], ["score:avg", "__count"]
         )

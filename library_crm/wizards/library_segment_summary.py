@@ -1,8 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo import models
 
 
 class LibrarySegmentSummary(models.TransientModel):
@@ -10,19 +8,8 @@ class LibrarySegmentSummary(models.TransientModel):
     queries whatever the number of readers."""
 
     _name = "library.segment.summary"
+    _inherit = "library.period.mixin"
     _description = "Reader Segments Period Summary"
-
-    date_from = fields.Date(
-        required=True,
-        default=lambda self: fields.Date.context_today(self) - relativedelta(months=3),
-    )
-    date_to = fields.Date(required=True, default=fields.Date.context_today)
-
-    @api.constrains("date_from", "date_to")
-    def _check_dates(self):
-        for summary in self:
-            if summary.date_to < summary.date_from:
-                raise UserError(self.env._("The period ends before it starts."))
 
     def action_print(self):
         self.ensure_one()
@@ -66,14 +53,7 @@ class LibrarySegmentSummary(models.TransientModel):
             )
         )
         usage = self.env["library.usage"]._read_group(
-            [
-                ("occurred_at", ">=", fields.Datetime.to_datetime(self.date_from)),
-                (
-                    "occurred_at",
-                    "<",
-                    fields.Datetime.to_datetime(self.date_to + relativedelta(days=1)),
-                ),
-            ],
+            self._datetime_domain("occurred_at", self.date_from, self.date_to),
             ["kind"],
             ["quantity:sum"],
             order="quantity:sum desc",

@@ -1,41 +1,22 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo import models
 
 
 class LibrarySuggestionRegister(models.TransientModel):
     """Register of suggestions received in a period (PDF for managers)."""
 
     _name = "library.suggestion.register"
+    _inherit = "library.period.mixin"
     _description = "Suggestions Register"
-
-    date_from = fields.Date(
-        required=True,
-        default=lambda self: fields.Date.context_today(self) - relativedelta(months=1),
-    )
-    date_to = fields.Date(required=True, default=fields.Date.context_today)
-
-    @api.constrains("date_from", "date_to")
-    def _check_dates(self):
-        for register in self:
-            if register.date_to < register.date_from:
-                raise UserError(self.env._("The period ends before it starts."))
+    _period_months = 1
 
     def action_print(self):
         self.ensure_one()
         return self.env.ref("library_crm.action_report_suggestion_register").report_action(self)
 
     def _domain(self):
-        return [
-            ("submission_date", ">=", fields.Datetime.to_datetime(self.date_from)),
-            (
-                "submission_date",
-                "<",
-                fields.Datetime.to_datetime(self.date_to + relativedelta(days=1)),
-            ),
-        ]
+        return self._datetime_domain("submission_date", self.date_from, self.date_to)
 
     def _register_data(self):
         self.ensure_one()
