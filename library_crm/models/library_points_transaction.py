@@ -66,6 +66,35 @@ class LibraryPointsTransaction(models.Model):
                 )
             )
 
+    @api.model
+    def _award_once(self, partner, reason, origin, description, setting, default):
+        """Give a reader the points configured in `setting` for `origin`,
+        unless this origin already earned them points."""
+        points = int(
+            self.env["ir.config_parameter"].sudo().get_param(f"library_crm.{setting}", default)
+        )
+        Transaction = self.sudo()
+        already = Transaction.search_count(
+            [
+                ("partner_id", "=", partner.id),
+                ("res_model", "=", origin._name),
+                ("res_id", "=", origin.id),
+                ("reason", "=", reason),
+            ]
+        )
+        if points <= 0 or already:
+            return Transaction
+        return Transaction.create(
+            {
+                "partner_id": partner.id,
+                "points": points,
+                "reason": reason,
+                "description": description,
+                "res_model": origin._name,
+                "res_id": origin.id,
+            }
+        )
+
     def _compute_display_name(self):
         for transaction in self:
             transaction.display_name = f"{transaction.partner_id.name} {transaction.points:+d}"

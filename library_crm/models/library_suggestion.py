@@ -604,30 +604,16 @@ class LibrarySuggestion(models.Model):
 
     def _award_points(self):
         """Adopted suggestions earn the configured points, once."""
-        points = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("library_crm.points_suggestion_adopted", 10)
-        )
-        Transaction = self.env["library.points.transaction"].sudo()
+        Transaction = self.env["library.points.transaction"]
         for suggestion in self.filtered(lambda s: s.adopted and s.partner_id):
-            if points > 0 and not Transaction.search_count(
-                [
-                    ("res_model", "=", self._name),
-                    ("res_id", "=", suggestion.id),
-                    ("reason", "=", "suggestion_adopted"),
-                ]
-            ):
-                Transaction.create(
-                    {
-                        "partner_id": suggestion.partner_id.id,
-                        "points": points,
-                        "reason": "suggestion_adopted",
-                        "description": suggestion.name,
-                        "res_model": self._name,
-                        "res_id": suggestion.id,
-                    }
-                )
+            Transaction._award_once(
+                suggestion.partner_id,
+                "suggestion_adopted",
+                suggestion,
+                suggestion.name,
+                "points_suggestion_adopted",
+                10,
+            )
 
     def rating_apply(
         self,

@@ -54,30 +54,16 @@ class SurveyUserInput(models.Model):
 
     def _award_participation_points(self):
         """Answering a survey earns the configured points, once per survey."""
-        points = int(
-            self.env["ir.config_parameter"].get_param("library_crm.points_survey_answered", 5)
-        )
-        if points <= 0:
-            return
         Transaction = self.env["library.points.transaction"]
         for user_input in self.filtered(lambda ui: ui.partner_id.is_reader):
-            origin = [
-                ("partner_id", "=", user_input.partner_id.id),
-                ("res_model", "=", "survey.survey"),
-                ("res_id", "=", user_input.survey_id.id),
-                ("reason", "=", "survey_answered"),
-            ]
-            if not Transaction.search_count(origin):
-                Transaction.create(
-                    {
-                        "partner_id": user_input.partner_id.id,
-                        "points": points,
-                        "reason": "survey_answered",
-                        "description": user_input.survey_id.title,
-                        "res_model": "survey.survey",
-                        "res_id": user_input.survey_id.id,
-                    }
-                )
+            Transaction._award_once(
+                user_input.partner_id,
+                "survey_answered",
+                user_input.survey_id,
+                user_input.survey_id.title,
+                "points_survey_answered",
+                5,
+            )
 
     def action_library_create_suggestion(self):
         """The open comment becomes a suggestion ticket linked to the answers."""
