@@ -14,6 +14,7 @@ from . import library_points_transaction
 from . import library_satisfaction_dimension
 from . import survey_question
 from . import survey_user_input
+from . import library_satisfaction_view_mixin
 from . import library_satisfaction_answer
 from . import library_satisfaction_response
 from . import library_satisfaction

@@ -2,25 +2,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .library_segment_history import READER_SEGMENTS
-from .res_partner import READER_CATEGORIES
 from .survey_question import LIBRARY_ROLES
-
-# What the satisfaction views read: flushed before they are queried.
-SATISFACTION_VIEW_DEPENDS = {
-    "survey.user_input": ["state", "end_datetime", "partner_id", "survey_id"],
-    "survey.user_input.line": [
-        "user_input_id",
-        "question_id",
-        "answer_type",
-        "skipped",
-        "value_scale",
-        "value_text_box",
-        "value_char_box",
-    ],
-    "survey.question": ["library_role", "library_dimension_id"],
-    "res.partner": ["library_department_id", "reader_category", "reader_segment"],
-}
 
 
 class LibrarySatisfactionAnswer(models.Model):
@@ -29,18 +11,10 @@ class LibrarySatisfactionAnswer(models.Model):
     category and segment are the reader's current ones."""
 
     _name = "library.satisfaction.answer"
+    _inherit = "library.satisfaction.view.mixin"
     _description = "Satisfaction Answer"
     _auto = False
-    _depends = SATISFACTION_VIEW_DEPENDS
-    _order = "date desc"
 
-    user_input_id = fields.Many2one("survey.user_input", string="Response", readonly=True)
-    survey_id = fields.Many2one("survey.survey", readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Reader", readonly=True)
-    department_id = fields.Many2one("library.department", readonly=True)
-    reader_category = fields.Selection(READER_CATEGORIES, readonly=True)
-    reader_segment = fields.Selection(READER_SEGMENTS, readonly=True)
-    date = fields.Datetime(readonly=True)
     role = fields.Selection(LIBRARY_ROLES, readonly=True)
     dimension_id = fields.Many2one("library.satisfaction.dimension", readonly=True)
     question_id = fields.Many2one("survey.question", readonly=True)

@@ -2,10 +2,6 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .library_satisfaction_answer import SATISFACTION_VIEW_DEPENDS
-from .library_segment_history import READER_SEGMENTS
-from .res_partner import READER_CATEGORIES
-
 NPS_CLASSES = [
     ("promoter", "Promoter (9-10)"),
     ("passive", "Passive (7-8)"),
@@ -20,18 +16,10 @@ class LibrarySatisfactionResponse(models.Model):
     detractors."""
 
     _name = "library.satisfaction.response"
+    _inherit = "library.satisfaction.view.mixin"
     _description = "Satisfaction Response"
     _auto = False
-    _depends = SATISFACTION_VIEW_DEPENDS
-    _order = "date desc"
 
-    user_input_id = fields.Many2one("survey.user_input", string="Response", readonly=True)
-    survey_id = fields.Many2one("survey.survey", readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Reader", readonly=True)
-    department_id = fields.Many2one("library.department", readonly=True)
-    reader_category = fields.Selection(READER_CATEGORIES, readonly=True)
-    reader_segment = fields.Selection(READER_SEGMENTS, readonly=True)
-    date = fields.Datetime(readonly=True)
     nps_score = fields.Integer(string="Recommendation (0-10)", readonly=True, aggregator="avg")
     nps_class = fields.Selection(NPS_CLASSES, string="NPS Group", readonly=True)
     nps_value = fields.Float(string="NPS", readonly=True, aggregator="avg")

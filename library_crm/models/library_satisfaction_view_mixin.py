@@ -1,0 +1,37 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+from .library_segment_history import READER_SEGMENTS
+from .res_partner import READER_CATEGORIES
+
+
+class LibrarySatisfactionViewMixin(models.AbstractModel):
+    """What the satisfaction SQL views share: the response, the reader with
+    their current department, category and segment, the date; and the
+    fields the views read, flushed before they are queried."""
+
+    _name = "library.satisfaction.view.mixin"
+    _description = "Satisfaction View Fields"
+    _order = "date desc"
+    _depends = {
+        "survey.user_input": ["state", "end_datetime", "partner_id", "survey_id"],
+        "survey.user_input.line": [
+            "user_input_id",
+            "question_id",
+            "answer_type",
+            "skipped",
+            "value_scale",
+            "value_text_box",
+            "value_char_box",
+        ],
+        "survey.question": ["library_role", "library_dimension_id"],
+        "res.partner": ["library_department_id", "reader_category", "reader_segment"],
+    }
+
+    user_input_id = fields.Many2one("survey.user_input", string="Response", readonly=True)
+    survey_id = fields.Many2one("survey.survey", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Reader", readonly=True)
+    department_id = fields.Many2one("library.department", readonly=True)
+    reader_category = fields.Selection(READER_CATEGORIES, readonly=True)
+    reader_segment = fields.Selection(READER_SEGMENTS, readonly=True)
+    date = fields.Datetime(readonly=True)
