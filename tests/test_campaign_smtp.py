@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from email import policy
 
 import pytest
@@ -75,8 +76,27 @@ def test_segment_mailing_reaches_every_reader_personalised(admin, sink):
             for n in range(READERS)
         ],
     )
-    # The segment as the engine would have written it.
-    admin.execute("res.partner", "write", readers, {"reader_segment": "growing"})
+    # Usage that makes them growing readers (active for 300 days, more in
+    # the last six months than before), then the engine classifies them.
+    now = datetime.now(UTC).replace(tzinfo=None)
+    admin.execute(
+        "library.usage",
+        "create",
+        [
+            {
+                "partner_id": reader,
+                "kind": "loan",
+                "occurred_at": (now - timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S"),
+                "source": f"smtp-{suffix}",
+                "external_ref": f"{reader}-{days}",
+            }
+            for reader in readers
+            for days in (300, 30, 20)
+        ],
+    )
+    admin.execute("res.partner", "action_recompute_segment", readers)
+    segments = admin.execute("res.partner", "read", readers, ["reader_segment"])
+    assert {row["reader_segment"] for row in segments} == {"growing"}
     # One reader said no to campaigns: they must not receive it.
     opted_out = readers[0]
     admin.execute("res.partner", "write", [opted_out], {"consent_news": False})

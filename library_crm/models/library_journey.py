@@ -85,10 +85,10 @@ class LibraryJourney(models.Model):
         if self.trigger in ("lapsed", "growing"):
             query = SQL(
                 """SELECT h.partner_id, 'history-' || h.id FROM library_segment_history h
-                    JOIN res_partner p ON p.id = h.partner_id
+                    JOIN library_reader_metrics m ON m.partner_id = h.partner_id
                    WHERE h.change = 'segment' AND h.to_segment = %s
                      AND h.from_segment IS NOT NULL AND h.date >= %s
-                     AND p.reader_segment = h.to_segment""",
+                     AND m.reader_segment = h.to_segment""",
                 self.trigger,
                 since,
             )

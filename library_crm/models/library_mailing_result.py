@@ -27,7 +27,8 @@ class LibraryMailingResult(models.Model):
         ],
         "mailing.contact": ["library_partner_id"],
         "mailing.mailing": ["library_purpose"],
-        "res.partner": ["reader_segment", "library_department_id", "reader_category"],
+        "res.partner": ["library_department_id", "reader_category"],
+        "library.reader.metrics": ["partner_id", "reader_segment"],
     }
 
     mailing_id = fields.Many2one("mailing.mailing", readonly=True)
@@ -47,7 +48,7 @@ class LibraryMailingResult(models.Model):
                 """
                 CREATE VIEW %s AS (
                     SELECT t.id, t.mass_mailing_id AS mailing_id, m.library_purpose AS purpose,
-                           p.id AS partner_id, p.reader_segment,
+                           p.id AS partner_id, rm.reader_segment,
                            p.library_department_id AS department_id, p.reader_category,
                            t.sent_datetime AS sent_date,
                            CASE WHEN t.trace_status IN ('open', 'reply')
@@ -62,6 +63,7 @@ class LibraryMailingResult(models.Model):
                       JOIN res_partner p
                         ON p.id = CASE WHEN t.model = 'res.partner' THEN t.res_id
                                        ELSE c.library_partner_id END
+                      LEFT JOIN library_reader_metrics rm ON rm.partner_id = p.id
                      WHERE p.is_reader AND t.trace_status NOT IN ('cancel', 'error')
                 )
                 """,

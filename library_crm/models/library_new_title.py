@@ -114,11 +114,10 @@ class LibraryNewTitle(models.Model):
                 """
                 INSERT INTO library_usage
                        (partner_id, kind, occurred_at, quantity, duration, resource_ref,
-                        source, external_ref, company_id,
-                        create_uid, create_date, write_uid, write_date)
+                        source, external_ref, company_id, recorded_at)
                 SELECT p.id, 'alert_click', c.create_date, 1, 0, left(l.url, 200),
                        'mailing', 'click-' || c.id, COALESCE(p.company_id, %(company)s),
-                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                       now() AT TIME ZONE 'UTC'
                   FROM link_tracker_click c
                   JOIN link_tracker l ON l.id = c.link_id
                   JOIN mailing_trace t ON t.id = c.mailing_trace_id
@@ -128,7 +127,6 @@ class LibraryNewTitle(models.Model):
                 ON CONFLICT (source, external_ref) DO NOTHING
                 """,
                 company=self.env.company.id,
-                uid=self.env.uid,
             )
         )
         self.env["library.usage"].invalidate_model()

@@ -28,13 +28,14 @@ class LibrarySatisfactionAnswer(models.Model):
                 CREATE VIEW %s AS (
                     SELECT l.id, l.user_input_id, ui.survey_id, ui.partner_id,
                            p.library_department_id AS department_id, p.reader_category,
-                           p.reader_segment, COALESCE(ui.end_datetime, ui.create_date) AS date,
+                           rm.reader_segment, COALESCE(ui.end_datetime, ui.create_date) AS date,
                            q.library_role AS role, q.library_dimension_id AS dimension_id,
                            l.question_id, l.value_scale::float AS score
                       FROM survey_user_input_line l
                       JOIN survey_user_input ui ON ui.id = l.user_input_id
                       JOIN survey_question q ON q.id = l.question_id
                       LEFT JOIN res_partner p ON p.id = ui.partner_id
+                      LEFT JOIN library_reader_metrics rm ON rm.partner_id = p.id
                      WHERE ui.state = 'done' AND l.answer_type = 'scale'
                        AND NOT COALESCE(l.skipped, FALSE)
                        AND q.library_role IN ('dimension', 'overall')

@@ -57,7 +57,7 @@ class LibrarySatisfactionResponse(models.Model):
                     )
                     SELECT ui.id, ui.id AS user_input_id, ui.survey_id, ui.partner_id,
                            p.library_department_id AS department_id, p.reader_category,
-                           p.reader_segment, COALESCE(ui.end_datetime, ui.create_date) AS date,
+                           rm.reader_segment, COALESCE(ui.end_datetime, ui.create_date) AS date,
                            f.nps AS nps_score,
                            CASE WHEN f.nps >= 9 THEN 'promoter' WHEN f.nps >= 7 THEN 'passive'
                                 WHEN f.nps IS NOT NULL THEN 'detractor' END AS nps_class,
@@ -70,6 +70,7 @@ class LibrarySatisfactionResponse(models.Model):
                       FROM survey_user_input ui
                       JOIN figures f ON f.user_input_id = ui.id
                       LEFT JOIN res_partner p ON p.id = ui.partner_id
+                      LEFT JOIN library_reader_metrics rm ON rm.partner_id = p.id
                      WHERE ui.state = 'done'
                 )
                 """,

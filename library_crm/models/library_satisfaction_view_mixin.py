@@ -25,7 +25,8 @@ class LibrarySatisfactionViewMixin(models.AbstractModel):
             "value_char_box",
         ],
         "survey.question": ["library_role", "library_dimension_id"],
-        "res.partner": ["library_department_id", "reader_category", "reader_segment"],
+        "res.partner": ["library_department_id", "reader_category"],
+        "library.reader.metrics": ["partner_id", "reader_segment"],
     }
 
     user_input_id = fields.Many2one("survey.user_input", string="Response", readonly=True)

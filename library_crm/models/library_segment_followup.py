@@ -43,11 +43,27 @@ class LibrarySegmentFollowup(models.Model):
             if rule.trigger == "segment" and not rule.to_segment:
                 raise ValidationError(self.env._("Choose the segment that triggers it."))
 
-    def _matches(self, change, to):
+    def _change_key(self):
+        """The (change, to) of the transitions this rule follows up."""
         self.ensure_one()
         if self.trigger == "core":
-            return change == "core" and to is True
-        return change == "segment" and to == self.to_segment
+            return ("core", True)
+        return ("segment", self.to_segment)
+
+    def _partners_to_follow(self, partner_ids):
+        """Those of these readers who have someone to assign the activity to,
+        filtered in SQL: a first run can bring tens of thousands."""
+        self.ensure_one()
+        assignee = (
+            "library_department_id.liaison_user_ids"
+            if self.assign_to == "liaison"
+            else "responsible_librarian_id"
+        )
+        return (
+            self.env["res.partner"]
+            .sudo()
+            .search([("id", "in", list(partner_ids)), (assignee, "!=", False)])
+        )
 
     def _schedule(self, partner):
         self.ensure_one()

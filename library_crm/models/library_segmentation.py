@@ -20,6 +20,7 @@ among active readers, plus readers pinned by a librarian.
 """
 
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -80,6 +81,7 @@ class LibrarySegmentation(models.AbstractModel):
                 params.get_param("library_crm.segmentation_last_run")
             )
             self.env.flush_all()
+            self.env["library.reader.metrics"]._ensure_rows(partner_ids)
             whole = partner_ids is None and (full or not last_run)
             if partner_ids is not None:
                 ids = sorted(partner_ids)
@@ -100,8 +102,9 @@ class LibrarySegmentation(models.AbstractModel):
                 if commit:
                     remaining -= len(batch)
                     self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
-            core_changes = self._recompute_core(now, settings)
-            self._apply_followups(core_changes)
+            if batches != [None]:
+                # Ranks need every reader: a run by batches ranks afterwards.
+                self._apply_followups(self._recompute_core(now, settings))
             self.env["mailing.list"]._library_sync_segment_lists()
             if partner_ids is None:
                 # A partial run leaves the others' time-driven changes pending.
@@ -175,7 +178,7 @@ class LibrarySegmentation(models.AbstractModel):
         )
         last_crossed = SQL(" OR ").join(
             SQL(
-                "(p.last_activity_date >= %s AND p.last_activity_date < %s)",
+                "(m.last_activity_date >= %s AND m.last_activity_date < %s)",
                 (last_run - t).date(),
                 (now - t).date(),
             )
@@ -184,7 +187,7 @@ class LibrarySegmentation(models.AbstractModel):
         # Tenure tests are "first date <= today - N": the boundary is inclusive.
         first_crossed = SQL(" OR ").join(
             SQL(
-                "(p.usage_first_date > %s AND p.usage_first_date <= %s)",
+                "(m.usage_first_date > %s AND m.usage_first_date <= %s)",
                 (last_run - t).date(),
                 (now - t).date(),
             )
@@ -195,14 +198,14 @@ class LibrarySegmentation(models.AbstractModel):
                 """
                 SELECT DISTINCT u.partner_id FROM library_usage u
                  WHERE u.partner_id IS NOT NULL
-                   AND (u.create_date >= %(last_run)s OR u.write_date >= %(last_run)s
-                        OR %(usage_crossed)s)
+                   AND (u.recorded_at >= %(last_run)s OR %(usage_crossed)s)
                 UNION
                 SELECT p.id FROM res_partner p
+                  JOIN library_reader_metrics m ON m.partner_id = p.id
                  WHERE p.is_reader
-                   AND (p.reader_segment IS NULL OR %(last_crossed)s OR %(first_crossed)s
+                   AND (m.reader_segment IS NULL OR %(last_crossed)s OR %(first_crossed)s
                         -- satisfaction changed since loyalty was computed
-                        OR p.loyalty_satisfaction IS DISTINCT FROM
+                        OR m.loyalty_satisfaction IS DISTINCT FROM
                            CASE WHEN p.satisfaction_score > 0
                                 THEN round(least(p.satisfaction_score, 5) * 2)::int
                                 ELSE 5 END)
@@ -226,21 +229,24 @@ class LibrarySegmentation(models.AbstractModel):
         if partner_ids is None:
             if column.endswith("partner_id"):
                 return SQL("%s IS NOT NULL", SQL(column))
-            return SQL("is_reader") if column == "id" else SQL("p.is_reader")
+            return SQL("p.is_reader")
         return SQL("%s = ANY(%s)", SQL(column), list(partner_ids))
 
     @api.model
     def _metrics_query(self, partner_ids, now, settings):
-        """Per-reader metrics, loyalty and segment as one SQL query."""
+        """Per-reader metrics, loyalty and segment as one SQL query; over all
+        readers (partner_ids None) it ranks the core readers too."""
         start_12 = now - timedelta(days=365)
         start_6 = now - timedelta(days=182)
         today = now.date()
         return SQL(
             """
             WITH target AS (
-                SELECT id, satisfaction_score, reader_segment AS old_segment, reader_category,
-                       library_department_id
-                  FROM res_partner WHERE %(partners)s
+                SELECT p.id, p.satisfaction_score, p.core_reader_pinned,
+                       m.reader_segment AS old_segment, m.is_core_reader AS old_core,
+                       p.reader_category, p.library_department_id
+                  FROM res_partner p JOIN library_reader_metrics m ON m.partner_id = p.id
+                 WHERE %(partners)s
             ), agg AS (
                 SELECT u.partner_id,
                        min(u.occurred_at)::date AS first_date,
@@ -266,7 +272,8 @@ class LibrarySegmentation(models.AbstractModel):
                  WHERE %(usage_partners)s AND u.occurred_at <= %(now)s
                  GROUP BY u.partner_id
             ), metrics AS (
-                SELECT t.id, t.old_segment, t.reader_category, t.library_department_id,
+                SELECT t.id, t.old_segment, t.old_core, t.core_reader_pinned, t.reader_category,
+                       t.library_department_id,
                        a.first_date, a.last_date,
                        coalesce(a.count_12, 0) AS count_12,
                        coalesce(a.loans_12, 0) AS loans_12,
@@ -290,7 +297,7 @@ class LibrarySegmentation(models.AbstractModel):
                             THEN round(least(t.satisfaction_score, 5) * 2)::int
                             ELSE 5 END AS l_satisfaction
                   FROM target t LEFT JOIN agg a ON a.partner_id = t.id
-            )
+            ), scored AS (
             SELECT m.*,
                    m.l_frequency + m.l_regularity + m.l_recency + m.l_breadth
                        + m.l_satisfaction AS loyalty,
@@ -304,8 +311,17 @@ class LibrarySegmentation(models.AbstractModel):
                              AND m.recent_6 > m.previous_6 THEN 'growing'
                         ELSE 'occasional' END AS segment
               FROM metrics m
+            )
+            SELECT s.*, %(core)s AS core FROM scored s
             """,
-            partners=self._partners_clause("id", partner_ids),
+            core=(
+                self._core_expression(
+                    "s.core_reader_pinned", "s.segment", "s.loyalty", "s.reader_category", settings
+                )
+                if partner_ids is None
+                else SQL("NULL::boolean")
+            ),
+            partners=self._partners_clause("p.id", partner_ids),
             usage_partners=self._partners_clause("u.partner_id", partner_ids),
             now=now,
             today=today,
@@ -321,6 +337,22 @@ class LibrarySegmentation(models.AbstractModel):
         )
 
     @api.model
+    def _core_expression(self, pinned, segment, loyalty, category, settings):
+        """Core reader: pinned, or among the top N% by loyalty within the
+        reader category, when active. A window over all the readers."""
+        return SQL(
+            """COALESCE(%(pinned)s, FALSE)
+               OR (%(segment)s NOT IN ('never_active', 'lapsed') AND %(loyalty)s > 0
+                   AND percent_rank() OVER (PARTITION BY %(category)s ORDER BY %(loyalty)s DESC)
+                       < %(share)s)""",
+            category=SQL(category),
+            pinned=SQL(pinned),
+            segment=SQL(segment),
+            loyalty=SQL(loyalty),
+            share=settings["core_percent"] / 100.0,
+        )
+
+    @api.model
     def _recompute_batch(self, partner_ids, now, settings):
         """Write the metrics of these readers, record segment changes, and
         return them as (partner_id, from, to) rows."""
@@ -333,12 +365,11 @@ class LibrarySegmentation(models.AbstractModel):
                 self._metrics_query(partner_ids, now, settings),
             )
         )
-        cr.execute(SQL("ANALYZE library_segment_calc"))
         cr.execute(
             SQL(
                 """
                 WITH upd AS (
-                    UPDATE res_partner p
+                    UPDATE library_reader_metrics m
                        SET usage_first_date = c.first_date,
                            last_activity_date = c.last_date,
                            usage_count_12m = c.count_12,
@@ -359,19 +390,21 @@ class LibrarySegmentation(models.AbstractModel):
                                                WHEN c.loyalty >= 40 THEN '40_59'
                                                WHEN c.loyalty >= 20 THEN '20_39'
                                                ELSE '0_19' END,
-                           reader_segment = c.segment
+                           reader_segment = c.segment,
+                           is_core_reader = COALESCE(c.core, m.is_core_reader)
                       FROM library_segment_calc c
-                     WHERE p.id = c.id
-                       AND (p.usage_first_date, p.last_activity_date, p.usage_count_12m,
-                            p.loan_count_12m, p.active_months_12m, p.usage_breadth,
-                            p.usage_recent_6m, p.usage_previous_6m, p.participation_count,
-                            p.loyalty_score, p.loyalty_recency, p.loyalty_satisfaction,
-                            p.reader_segment)
+                     WHERE m.partner_id = c.id
+                       AND (m.usage_first_date, m.last_activity_date, m.usage_count_12m,
+                            m.loan_count_12m, m.active_months_12m, m.usage_breadth,
+                            m.usage_recent_6m, m.usage_previous_6m, m.participation_count,
+                            m.loyalty_score, m.loyalty_recency, m.loyalty_satisfaction,
+                            m.reader_segment, m.is_core_reader)
                            IS DISTINCT FROM
                            (c.first_date, c.last_date, c.count_12, c.loans_12, c.months_12,
                             c.breadth, c.recent_6, c.previous_6, c.participation, c.loyalty,
-                            c.l_recency, c.l_satisfaction, c.segment)
-                    RETURNING p.id
+                            c.l_recency, c.l_satisfaction, c.segment,
+                            COALESCE(c.core, m.is_core_reader))
+                    RETURNING m.partner_id
                 )
                 INSERT INTO library_segment_history
                        (partner_id, date, change, from_segment, to_segment, became_core,
@@ -380,12 +413,20 @@ class LibrarySegmentation(models.AbstractModel):
                        c.reader_category, c.library_department_id
                   FROM library_segment_calc c
                  WHERE c.old_segment IS DISTINCT FROM c.segment
-                RETURNING partner_id, from_segment, to_segment
+                 UNION ALL
+                SELECT c.id, %(today)s, 'core', c.segment, c.segment, c.core,
+                       c.reader_category, c.library_department_id
+                  FROM library_segment_calc c
+                 WHERE c.core IS DISTINCT FROM c.old_core AND c.core IS NOT NULL
+                RETURNING change, partner_id, from_segment, to_segment, became_core
                 """,
                 today=now.date(),
             )
         )
-        changes = [("segment", *row) for row in cr.fetchall()]
+        changes = [
+            (change, partner_id, from_, became_core if change == "core" else to)
+            for change, partner_id, from_, to, became_core in cr.fetchall()
+        ]
         cr.execute(SQL("DROP TABLE library_segment_calc"))
         return changes
 
@@ -397,21 +438,16 @@ class LibrarySegmentation(models.AbstractModel):
             SQL(
                 """
                 WITH ranked AS (
-                    SELECT id,
-                           core_reader_pinned
-                           OR (reader_segment NOT IN ('never_active', 'lapsed')
-                               AND loyalty_score > 0
-                               AND percent_rank() OVER (
-                                   PARTITION BY reader_category ORDER BY loyalty_score DESC
-                               ) < %(share)s) AS core
-                      FROM res_partner
-                     WHERE is_reader
+                    SELECT p.id, p.reader_category, p.library_department_id, m.reader_segment,
+                           %(core)s AS core
+                      FROM res_partner p JOIN library_reader_metrics m ON m.partner_id = p.id
+                     WHERE p.is_reader
                 ), upd AS (
-                    UPDATE res_partner p SET is_core_reader = r.core
+                    UPDATE library_reader_metrics m SET is_core_reader = r.core
                       FROM ranked r
-                     WHERE p.id = r.id AND p.is_core_reader IS DISTINCT FROM r.core
-                    RETURNING p.id, r.core, p.reader_category, p.library_department_id,
-                              p.reader_segment
+                     WHERE m.partner_id = r.id AND m.is_core_reader IS DISTINCT FROM r.core
+                    RETURNING r.id, r.core, r.reader_category, r.library_department_id,
+                              r.reader_segment
                 )
                 INSERT INTO library_segment_history
                        (partner_id, date, change, from_segment, to_segment, became_core,
@@ -421,7 +457,13 @@ class LibrarySegmentation(models.AbstractModel):
                   FROM upd
                 RETURNING partner_id, became_core
                 """,
-                share=settings["core_percent"] / 100.0,
+                core=self._core_expression(
+                    "p.core_reader_pinned",
+                    "m.reader_segment",
+                    "m.loyalty_score",
+                    "p.reader_category",
+                    settings,
+                ),
                 today=now.date(),
             )
         )
@@ -438,13 +480,11 @@ class LibrarySegmentation(models.AbstractModel):
         if not changes:
             return
         rules = self.env["library.segment.followup"].sudo().search([("active", "=", True)])
-        if not rules:
-            return
-        partners = self.env["res.partner"].sudo().browse({c[1] for c in changes})
-        partners.fetch(["responsible_librarian_id", "library_department_id"])
-        by_id = {p.id: p for p in partners}
+        by_key = defaultdict(set)
         for change, partner_id, _from, to in changes:
-            partner = by_id[partner_id]
-            for rule in rules:
-                if rule._matches(change, to):
+            by_key[(change, to)].add(partner_id)
+        for rule in rules:
+            partner_ids = by_key.get(rule._change_key())
+            if partner_ids:
+                for partner in rule._partners_to_follow(partner_ids):
                     rule._schedule(partner)

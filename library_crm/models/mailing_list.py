@@ -34,8 +34,9 @@ class MailingList(models.Model):
             SQL(
                 """
                 SELECT p.id, p.name, p.email FROM res_partner p
+                  JOIN library_reader_metrics m ON m.partner_id = p.id
                  WHERE p.is_reader AND p.active AND p.email IS NOT NULL
-                   AND p.reader_segment IN %s
+                   AND m.reader_segment IN %s
                    AND NOT EXISTS (SELECT 1 FROM mailing_contact c
                                     WHERE c.library_partner_id = p.id)
                 """,
@@ -54,8 +55,9 @@ class MailingList(models.Model):
                     """
                     SELECT c.id FROM mailing_contact c
                       JOIN res_partner p ON p.id = c.library_partner_id
+                      JOIN library_reader_metrics m ON m.partner_id = p.id
                      WHERE p.is_reader AND p.active AND p.email IS NOT NULL
-                       AND p.reader_segment = %(segment)s
+                       AND m.reader_segment = %(segment)s
                        AND NOT EXISTS (SELECT 1 FROM mailing_subscription s
                                         WHERE s.contact_id = c.id AND s.list_id = %(list)s)
                     """,
@@ -72,8 +74,9 @@ class MailingList(models.Model):
                     SELECT s.id FROM mailing_subscription s
                       JOIN mailing_contact c ON c.id = s.contact_id
                       JOIN res_partner p ON p.id = c.library_partner_id
+                      LEFT JOIN library_reader_metrics m ON m.partner_id = p.id
                      WHERE s.list_id = %(list)s
-                       AND (p.reader_segment IS DISTINCT FROM %(segment)s
+                       AND (m.reader_segment IS DISTINCT FROM %(segment)s
                             OR NOT p.is_reader OR NOT p.active OR p.email IS NULL)
                     """,
                     segment=mailing_list.library_segment,

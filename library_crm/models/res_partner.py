@@ -4,8 +4,6 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .library_segment_history import READER_SEGMENTS
-
 CONSENT_FIELDS = {
     "service": "consent_service",
     "news": "consent_news",
@@ -104,54 +102,37 @@ class ResPartner(models.Model):
     days_since_contact = fields.Integer(compute="_compute_last_contact", groups=LIBRARY_GROUP)
     timeline_count = fields.Integer(compute="_compute_last_contact", groups=LIBRARY_GROUP)
 
-    # Written by the segmentation engine (library.segmentation), set-based.
-    reader_segment = fields.Selection(READER_SEGMENTS, readonly=True, index=True, copy=False)
-    is_core_reader = fields.Boolean(string="Core Reader", readonly=True, copy=False)
+    # Written by the segmentation engine (library.segmentation), set-based,
+    # into library.reader.metrics; read, searched and grouped from here.
+    library_metrics_id = fields.Many2one(
+        "library.reader.metrics", readonly=True, copy=False, index="btree_not_null"
+    )
+    reader_segment = fields.Selection(related="library_metrics_id.reader_segment")
+    is_core_reader = fields.Boolean(related="library_metrics_id.is_core_reader")
     core_reader_pinned = fields.Boolean(
         string="Pinned as Core Reader",
         copy=False,
         help="A librarian's decision: core reader whatever the loyalty score.",
     )
-    loyalty_score = fields.Integer(readonly=True, copy=False, aggregator="avg")
-    loyalty_band = fields.Selection(
-        [
-            ("0_19", "0-19"),
-            ("20_39", "20-39"),
-            ("40_59", "40-59"),
-            ("60_79", "60-79"),
-            ("80_100", "80-100"),
-        ],
-        readonly=True,
-        copy=False,
-    )
-    loyalty_frequency = fields.Integer(string="Frequency (of 30)", readonly=True, copy=False)
-    loyalty_regularity = fields.Integer(string="Regularity (of 30)", readonly=True, copy=False)
-    loyalty_recency = fields.Integer(string="Recency (of 20)", readonly=True, copy=False)
-    loyalty_breadth = fields.Integer(string="Breadth (of 10)", readonly=True, copy=False)
-    loyalty_satisfaction = fields.Integer(string="Satisfaction (of 10)", readonly=True, copy=False)
+    loyalty_score = fields.Integer(related="library_metrics_id.loyalty_score")
+    loyalty_band = fields.Selection(related="library_metrics_id.loyalty_band")
+    loyalty_frequency = fields.Integer(related="library_metrics_id.loyalty_frequency")
+    loyalty_regularity = fields.Integer(related="library_metrics_id.loyalty_regularity")
+    loyalty_recency = fields.Integer(related="library_metrics_id.loyalty_recency")
+    loyalty_breadth = fields.Integer(related="library_metrics_id.loyalty_breadth")
+    loyalty_satisfaction = fields.Integer(related="library_metrics_id.loyalty_satisfaction")
     satisfaction_score = fields.Float(
         readonly=True, copy=False, aggregator="avg", help="0-5; 0 when unknown."
     )
-    usage_first_date = fields.Date(string="First Activity", readonly=True, copy=False)
-    last_activity_date = fields.Date(string="Last Activity", readonly=True, copy=False, index=True)
-    usage_count_12m = fields.Integer(string="Activities (12 months)", readonly=True, copy=False)
-    loan_count_12m = fields.Integer(string="Loans (12 months)", readonly=True, copy=False)
-    active_months_12m = fields.Integer(
-        string="Active Months (of 12)", readonly=True, copy=False, aggregator="avg"
-    )
-    usage_breadth = fields.Integer(string="Kinds of Use (12 months)", readonly=True, copy=False)
-    usage_recent_6m = fields.Integer(
-        string="Activities (last 6 months)", readonly=True, copy=False
-    )
-    usage_previous_6m = fields.Integer(
-        string="Activities (6 months before)", readonly=True, copy=False
-    )
-    participation_count = fields.Integer(
-        string="Participation (12 months)",
-        readonly=True,
-        copy=False,
-        help="Trainings and events attended.",
-    )
+    usage_first_date = fields.Date(related="library_metrics_id.usage_first_date")
+    last_activity_date = fields.Date(related="library_metrics_id.last_activity_date")
+    usage_count_12m = fields.Integer(related="library_metrics_id.usage_count_12m")
+    loan_count_12m = fields.Integer(related="library_metrics_id.loan_count_12m")
+    active_months_12m = fields.Integer(related="library_metrics_id.active_months_12m")
+    usage_breadth = fields.Integer(related="library_metrics_id.usage_breadth")
+    usage_recent_6m = fields.Integer(related="library_metrics_id.usage_recent_6m")
+    usage_previous_6m = fields.Integer(related="library_metrics_id.usage_previous_6m")
+    participation_count = fields.Integer(related="library_metrics_id.participation_count")
     usage_ids = fields.One2many("library.usage", "partner_id")
 
     # Consent per purpose: a mailing of a purpose never reaches a reader who
@@ -286,7 +267,11 @@ class ResPartner(models.Model):
                     )
                 for purpose, field in CONSENT_FIELDS.items():
                     vals.setdefault(field, defaults[category][purpose])
-        return super().create(vals_list)
+        partners = super().create(vals_list)
+        readers = partners.filtered("is_reader")
+        if readers:
+            self.env["library.reader.metrics"]._ensure_rows(readers.ids)
+        return partners
 
     def _log_consent(self, purposes, channel=None):
         channel = channel or self.env.context.get("library_consent_channel", "staff")
@@ -315,6 +300,7 @@ class ResPartner(models.Model):
         for purpose, partners in changed.items():
             partners._log_consent([purpose])
         if vals.get("is_reader"):
+            self.env["library.reader.metrics"]._ensure_rows(self.ids)
             # A reader keeps the date they first became one.
             self.filtered(lambda p: not p.reader_since).reader_since = fields.Date.context_today(
                 self

@@ -38,10 +38,10 @@ class OutreachCase(LibraryCrmCase):
     def _set_segments(cls, segments):
         for index, segment in segments.items():
             cls.env.cr.execute(
-                "UPDATE res_partner SET reader_segment = %s WHERE id = %s",
+                "UPDATE library_reader_metrics SET reader_segment = %s WHERE partner_id = %s",
                 [segment, cls.readers[index].id],
             )
-        cls.readers.invalidate_recordset(["reader_segment"])
+        cls.env["library.reader.metrics"].invalidate_model(["reader_segment"])
 
     def _mailing(self, purpose, domain, **values):
         return (

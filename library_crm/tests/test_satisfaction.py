@@ -112,10 +112,11 @@ class TestSatisfactionInvitations(SatisfactionCase):
             ]
         )
         cls.env.cr.execute(
-            "UPDATE res_partner SET reader_segment = 'growing' WHERE id = ANY(%s)",
+            "UPDATE library_reader_metrics SET reader_segment = 'growing' "
+            "WHERE partner_id = ANY(%s)",
             [cls.growing.ids],
         )
-        cls.growing.invalidate_recordset(["reader_segment"])
+        cls.env["library.reader.metrics"].invalidate_model(["reader_segment"])
         cls.no_email = Partner.create(
             {"name": "No mail", "is_reader": True, "reader_card_number": "G999"}
         )

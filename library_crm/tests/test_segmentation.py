@@ -163,6 +163,10 @@ class TestSegmentation(LibraryCrmCase):
         self._make_population()
         self.engine._recompute(full=True, now=NOW)
         History = self.env["library.segment.history"]
+        # Readers who did not become core have no core change to record.
+        core_changes = History.search([("change", "=", "core")])
+        self.assertEqual(core_changes.partner_id, self.readers["long"])
+        self.assertTrue(core_changes.became_core)
         first = History.search_count([])
         self.assertEqual(
             History.search_count(
@@ -252,3 +256,54 @@ class TestSegmentation(LibraryCrmCase):
             self.assertEqual(self.engine._cron_detach_old_usage(), 1)
         self.assertFalse(old.partner_id)
         self.assertEqual(recent.partner_id, self.readers["lapsed"])
+
+    def test_metrics_rows_search_and_group(self):
+        """Every reader has one row of metrics, however it became a reader;
+        its figures search, sort and group from the reader."""
+        Partner = self.env["res.partner"]
+        later = Partner.create({"name": "Later reader"})
+        self.assertFalse(later.library_metrics_id)
+        later.write({"is_reader": True, "reader_card_number": "SEG-LATER"})
+        self.assertEqual(later.library_metrics_id.partner_id, later)
+        # Readers loaded in SQL, or a lost link: the next run repairs both.
+        lost, missing = self.readers["lapsed"], self.readers["never"]
+        self.env.cr.execute(
+            "UPDATE res_partner SET library_metrics_id = NULL WHERE id = %s", [lost.id]
+        )
+        self.env.cr.execute(
+            "DELETE FROM library_reader_metrics WHERE partner_id = %s", [missing.id]
+        )
+        self.env.invalidate_all()
+        self._make_population()
+        self.engine._recompute(full=True, now=NOW)
+        self.assertEqual(lost.reader_segment, "lapsed")
+        self.assertEqual(missing.reader_segment, "never_active")
+        self.env.cr.execute(
+            "SELECT count(*), count(DISTINCT partner_id) FROM library_reader_metrics"
+        )
+        self.assertEqual(*self.env.cr.fetchone())
+        mine = [("reader_card_number", "=like", "SEG-%")]
+        self.assertEqual(
+            Partner.search([*mine, ("reader_segment", "=", "growing")]), self.readers["growing"]
+        )
+        self.assertEqual(
+            Partner.search(mine, order="loyalty_score desc", limit=1), self.readers["long"]
+        )
+        groups = dict(Partner._read_group(mine, ["reader_segment"], ["__count"]))
+        self.assertEqual(groups["never_active"], 2)  # "never" and the later reader
+        self.assertEqual(groups["long_term"], 1)
+
+    def test_changed_usage_is_recomputed_incrementally(self):
+        """A usage row that a manager corrects is recorded again, so the
+        incremental run picks its reader up."""
+        self._make_population()
+        self.engine._recompute(full=True, now=NOW)
+        Usage = self.env["library.usage"]
+        self.env.cr.execute("UPDATE library_usage SET recorded_at = %s", [NOW - timedelta(days=1)])
+        Usage.invalidate_model(["recorded_at"])
+        settings = self.engine._settings()
+        long = self.readers["long"]
+        self.assertNotIn(long.id, self.engine._incremental_reader_ids(NOW, NOW, settings))
+        Usage.search([("partner_id", "=", long.id)], limit=1).quantity = 3
+        self.env.flush_all()
+        self.assertIn(long.id, self.engine._incremental_reader_ids(NOW, NOW, settings))

@@ -260,14 +260,13 @@ class LibraryUsageImport(models.TransientModel):
                 WITH checked AS (%(checked)s)
                 INSERT INTO library_usage
                        (partner_id, kind, occurred_at, quantity, duration, resource_ref,
-                        source, external_ref, company_id,
-                        create_uid, create_date, write_uid, write_date)
+                        source, external_ref, company_id, recorded_at)
                 SELECT partner_id, kind,
                        (occurred_at::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
                        COALESCE(NULLIF(quantity, '')::int, 1),
                        COALESCE(NULLIF(duration, '')::float, 0),
                        NULLIF(resource_ref, ''), %(source)s, external_ref, %(company)s,
-                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                       now() AT TIME ZONE 'UTC'
                   FROM checked
                  WHERE reason IS NULL
                 ON CONFLICT (source, external_ref) DO NOTHING
@@ -276,7 +275,6 @@ class LibraryUsageImport(models.TransientModel):
                 tz=tz,
                 source=source,
                 company=self.env.company.id,
-                uid=self.env.uid,
             )
         )
         imported = cr.rowcount
