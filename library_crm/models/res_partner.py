@@ -105,7 +105,11 @@ class ResPartner(models.Model):
     # Written by the segmentation engine (library.segmentation), set-based,
     # into library.reader.metrics; read, searched and grouped from here.
     library_metrics_id = fields.Many2one(
-        "library.reader.metrics", readonly=True, copy=False, index="btree_not_null"
+        "library.reader.metrics",
+        string="Reader Metrics",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
     )
     reader_segment = fields.Selection(related="library_metrics_id.reader_segment")
     is_core_reader = fields.Boolean(related="library_metrics_id.is_core_reader")
