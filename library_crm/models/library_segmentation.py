@@ -243,7 +243,8 @@ class LibrarySegmentation(models.AbstractModel):
             """
             WITH target AS (
                 SELECT p.id, p.satisfaction_score, p.core_reader_pinned,
-                       m.reader_segment AS old_segment, m.is_core_reader AS old_core,
+                       m.reader_segment AS old_segment,
+                       COALESCE(m.is_core_reader, FALSE) AS old_core,
                        p.reader_category, p.library_department_id
                   FROM res_partner p JOIN library_reader_metrics m ON m.partner_id = p.id
                  WHERE %(partners)s
@@ -445,7 +446,8 @@ class LibrarySegmentation(models.AbstractModel):
                 ), upd AS (
                     UPDATE library_reader_metrics m SET is_core_reader = r.core
                       FROM ranked r
-                     WHERE m.partner_id = r.id AND m.is_core_reader IS DISTINCT FROM r.core
+                     WHERE m.partner_id = r.id
+                       AND COALESCE(m.is_core_reader, FALSE) IS DISTINCT FROM r.core
                     RETURNING r.id, r.core, r.reader_category, r.library_department_id,
                               r.reader_segment
                 )

@@ -46,6 +46,9 @@ def migrate(cr, version):
             )
         )
         cr.execute(
+            "UPDATE library_reader_metrics SET is_core_reader = FALSE WHERE is_core_reader IS NULL"
+        )
+        cr.execute(
             SQL(
                 "ALTER TABLE res_partner %s",
                 SQL(", ").join(
