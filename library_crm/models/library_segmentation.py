@@ -355,8 +355,9 @@ class LibrarySegmentation(models.AbstractModel):
 
     @api.model
     def _recompute_batch(self, partner_ids, now, settings):
-        """Write the metrics of these readers, record segment changes, and
-        return them as (partner_id, from, to) rows."""
+        """Write the metrics of these readers (all when None), record segment
+        changes (and core changes when all), and return them as
+        (change, partner_id, from, to) rows, `to` being became_core for core."""
         cr = self.env.cr
         # Materialised first: PostgreSQL runs this read in parallel, which it
         # never does inside a statement that writes.
