@@ -12,6 +12,29 @@ LOYALTY_BANDS = [
     ("80_100", "80-100"),
 ]
 
+# What the engine computes for a reader without usage or ratings: a new
+# reader's row starts so, which makes its first recompute write nothing and
+# its first history row a real change (never active -> new, say). Each row
+# is also born at its full width, so that rewriting it stays heap-only.
+NEVER_ACTIVE = {
+    "reader_segment": "never_active",
+    "is_core_reader": False,
+    "loyalty_score": 5,
+    "loyalty_band": "0_19",
+    "loyalty_frequency": 0,
+    "loyalty_regularity": 0,
+    "loyalty_recency": 0,
+    "loyalty_breadth": 0,
+    "loyalty_satisfaction": 5,
+    "usage_count_12m": 0,
+    "loan_count_12m": 0,
+    "active_months_12m": 0,
+    "usage_breadth": 0,
+    "usage_recent_6m": 0,
+    "usage_previous_6m": 0,
+    "participation_count": 0,
+}
+
 
 class LibraryReaderMetrics(models.Model):
     """What the segmentation engine computes for one reader, in a narrow
@@ -60,8 +83,9 @@ class LibraryReaderMetrics(models.Model):
 
     @api.model
     def _ensure_rows(self, partner_ids=None):
-        """Give these readers (all readers when None) their row and link it,
-        for readers created outside the ORM; a no-op when all have one."""
+        """Give these readers (all readers when None) their never-active row
+        and link it, for readers created outside the ORM too; a no-op when
+        all have one."""
         cr = self.env.cr
         self.env["res.partner"].flush_model(["is_reader", "library_metrics_id"])
         restrict = (
@@ -71,8 +95,8 @@ class LibraryReaderMetrics(models.Model):
             SQL(
                 """
                 WITH missing AS (
-                    INSERT INTO library_reader_metrics (partner_id, is_core_reader)
-                    SELECT p.id, FALSE FROM res_partner p
+                    INSERT INTO library_reader_metrics (partner_id, %(columns)s)
+                    SELECT p.id, %(values)s FROM res_partner p
                      WHERE p.is_reader AND p.library_metrics_id IS NULL %(restrict)s
                     ON CONFLICT (partner_id) DO NOTHING
                     RETURNING id, partner_id
@@ -87,6 +111,8 @@ class LibraryReaderMetrics(models.Model):
                  WHERE p.id = m.partner_id
                 """,
                 restrict=restrict,
+                columns=SQL(", ").join(SQL.identifier(name) for name in NEVER_ACTIVE),
+                values=SQL(", ").join(SQL("%s", value) for value in NEVER_ACTIVE.values()),
             )
         )
         if cr.rowcount:

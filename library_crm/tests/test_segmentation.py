@@ -6,6 +6,7 @@ from freezegun import freeze_time
 from odoo import sql_db
 from odoo.tests import tagged
 
+from odoo.addons.library_crm.models.library_reader_metrics import NEVER_ACTIVE
 from odoo.addons.library_crm.models.library_segmentation import LOCK_KEY
 
 from .common import LibraryCrmCase
@@ -18,7 +19,6 @@ class TestSegmentation(LibraryCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["ir.config_parameter"].sudo().set_param("library_crm.segmentation_last_run", "")
         Partner = cls.env["res.partner"]
         cls.readers = {
             name: Partner.create(
@@ -34,6 +34,9 @@ class TestSegmentation(LibraryCrmCase):
             for name in ("never", "lapsed", "new", "long", "growing", "occasional")
         }
         cls.engine = cls.env["library.segmentation"]
+        # The library has run the engine before (the baseline, when its readers
+        # had no usage yet): the tests' runs record what changes.
+        cls.engine._recompute(full=True, now=NOW - timedelta(days=1))
 
     def _use(self, reader, days_ago, kind="loan", quantity=1):
         return self.env["library.usage"].create(
@@ -143,9 +146,10 @@ class TestSegmentation(LibraryCrmCase):
             return reader.reader_segment
 
         lapsed, new = settings["lapsed_days"], settings["new_days"]
+        self._use(self.readers["long"], 10)
         self.assertEqual(segment_after([lapsed]), "occasional")  # not lapsed yet
         # A recompute of given readers leaves the others untouched.
-        self.assertFalse(self.readers["long"].reader_segment)
+        self.assertEqual(self.readers["long"].reader_segment, "never_active")
         self.assertEqual(segment_after([lapsed + 1]), "lapsed")
         self.assertEqual(segment_after([new - 1]), "new")
         self.assertEqual(segment_after([new]), "occasional")
@@ -195,6 +199,52 @@ class TestSegmentation(LibraryCrmCase):
             [("partner_id", "=", self.readers["new"].id), ("date", "=", later.date())]
         )
         self.assertEqual((change.from_segment, change.to_segment), ("new", "occasional"))
+
+    def test_first_run_is_the_baseline(self):
+        """The first run ever classifies the readers and records nothing: no
+        history, no follow-up. The runs after it record what changes."""
+        self.env["ir.config_parameter"].sudo().set_param("library_crm.segmentation_last_run", "")
+        self._make_population()
+        self.engine._recompute(full=True, now=NOW)
+        r = self.readers
+        self.assertEqual(r["lapsed"].reader_segment, "lapsed")
+        self.assertTrue(r["long"].is_core_reader)
+        History = self.env["library.segment.history"]
+        mine = [("partner_id", "in", [reader.id for reader in r.values()])]
+        self.assertFalse(History.search(mine))
+        self.assertFalse(
+            self.env["mail.activity"].search(
+                [("res_model", "=", "res.partner"), ("res_id", "=", r["lapsed"].id)]
+            )
+        )
+        later = NOW + timedelta(days=90)
+        self.engine._recompute(full=False, now=later)
+        change = History.search([*mine, ("partner_id", "=", r["new"].id)])
+        self.assertEqual((change.from_segment, change.to_segment), ("new", "occasional"))
+        self.assertEqual(change.date, later.date())
+
+    def test_new_reader_starts_as_the_engine_finds_it(self):
+        """A reader's row is born with what the engine computes for a reader
+        without usage: recomputing it changes nothing and records nothing."""
+        reader = self.env["res.partner"].create(
+            {"name": "Freshman", "is_reader": True, "reader_card_number": "SEG-FRESH"}
+        )
+        metrics = reader.library_metrics_id
+        self.assertEqual({name: metrics[name] for name in NEVER_ACTIVE}, NEVER_ACTIVE)
+        self.engine._recompute(full=True, now=NOW)
+        metrics.invalidate_recordset()
+        self.assertEqual({name: metrics[name] for name in NEVER_ACTIVE}, NEVER_ACTIVE)
+        self.assertFalse(metrics.usage_first_date)
+        self.assertFalse(
+            self.env["library.segment.history"].search([("partner_id", "=", reader.id)])
+        )
+        # Their first use is a change: never active -> new.
+        self._use(reader, 2)
+        self.engine._recompute(full=False, now=NOW)
+        change = self.env["library.segment.history"].search(
+            [("partner_id", "=", reader.id), ("change", "=", "segment")]
+        )
+        self.assertEqual((change.from_segment, change.to_segment), ("never_active", "new"))
 
     def test_core_readers_top_share_and_pin(self):
         self._make_population()
