@@ -52,7 +52,8 @@ class LibrarySegmentFollowup(models.Model):
 
     def _partners_to_follow(self, partner_ids):
         """Those of these readers who have someone to assign the activity to,
-        filtered in SQL: a first run can bring tens of thousands."""
+        filtered in SQL: a night after new thresholds can bring tens of
+        thousands."""
         self.ensure_one()
         assignee = (
             "library_department_id.liaison_user_ids"

@@ -13,7 +13,8 @@ READER_SEGMENTS = [
 
 class LibrarySegmentHistory(models.Model):
     """One row per change of a reader's segment or core status, written by
-    the segmentation engine; never a row when nothing changed."""
+    the segmentation engine; never a row when nothing changed, nor for the
+    baseline (the first run ever)."""
 
     _name = "library.segment.history"
     _description = "Reader Segment Change"

@@ -151,12 +151,19 @@ class LibrarySegmentation(models.AbstractModel):
     def action_recompute_all(self):
         if not self.env.user.has_group("library_crm.group_library_manager"):
             raise UserError(self.env._("Only library managers can recompute all readers."))
+        params = self.env["ir.config_parameter"].sudo()
+        baseline = not params.get_param("library_crm.segmentation_last_run")
         count = self._recompute(full=True)
-        message = (
-            self.env._("Another recompute is running; try again in a few minutes.")
-            if count is None
-            else self.env._("Segments recomputed for %(count)s readers.", count=count)
-        )
+        if count is None:
+            message = self.env._("Another recompute is running; try again in a few minutes.")
+        elif baseline:
+            message = self.env._(
+                "Segments computed for %(count)s readers. This first run is the baseline: "
+                "changes are recorded from the next run on.",
+                count=count,
+            )
+        else:
+            message = self.env._("Segments recomputed for %(count)s readers.", count=count)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -455,7 +462,8 @@ class LibrarySegmentation(models.AbstractModel):
     @api.model
     def _recompute_core(self, now, settings, record=True):
         """Core readers: top N% by loyalty within each category among active
-        readers, or pinned. One statement over all readers."""
+        readers, or pinned. One statement over all readers; records the
+        changes when record."""
         self.env.cr.execute(
             SQL(
                 """

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from freezegun import freeze_time
 
 from odoo import sql_db
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.library_crm.models.library_reader_metrics import NEVER_ACTIVE
@@ -287,6 +288,14 @@ class TestSegmentation(LibraryCrmCase):
         incremental = self._state()
         self.engine._recompute(full=True, now=steps[-1])
         self.assertEqual(self._state(), incremental)
+
+    def test_recompute_button_says_when_it_is_the_baseline(self):
+        self.env["ir.config_parameter"].sudo().set_param("library_crm.segmentation_last_run", "")
+        with self.assertRaises(UserError):
+            self.engine.with_user(self.user_librarian).action_recompute_all()
+        engine = self.engine.with_user(self.user_manager)
+        self.assertIn("baseline", engine.action_recompute_all()["params"]["message"])
+        self.assertNotIn("baseline", engine.action_recompute_all()["params"]["message"])
 
     def test_one_recompute_at_a_time(self):
         """Two workers: the second one skips while the first holds the lock."""
