@@ -74,12 +74,30 @@ class LibraryReaderMetrics(models.Model):
     participation_count = fields.Integer(
         string="Participation (12 months)", readonly=True, help="Trainings and events attended."
     )
+    needs_recompute = fields.Boolean(
+        readonly=True,
+        help="Usage of this reader was deleted, moved to another reader or detached since "
+        "the last recompute: the next incremental recompute includes the reader.",
+    )
 
     _partner_unique = models.UniqueIndex("(partner_id)", "A reader has one row of metrics.")
 
     def init(self):
         # Free space on every page keeps updates heap-only (see the class doc).
         self.env.cr.execute(SQL("ALTER TABLE library_reader_metrics SET (fillfactor = 50)"))
+
+    @api.model
+    def _mark_for_recompute(self, partner_ids):
+        """Readers who lost usage: no usage row is left to carry its
+        recorded_at, so the incremental recompute learns of it here."""
+        self.env.cr.execute(
+            SQL(
+                "UPDATE library_reader_metrics SET needs_recompute = TRUE "
+                "WHERE partner_id = ANY(%s) AND needs_recompute IS NOT TRUE",
+                list(partner_ids),
+            )
+        )
+        self.invalidate_model(["needs_recompute"])
 
     @api.model
     def _ensure_rows(self, partner_ids=None):

@@ -137,15 +137,28 @@ class LibrarySegmentation(models.AbstractModel):
         years = self._settings()["retention_years"]
         limit = fields.Datetime.now() - timedelta(days=365 * years)
         self.env["library.usage"].flush_model()
+        # The readers' first activity may move: the next run recomputes them.
         self.env.cr.execute(
             SQL(
-                "UPDATE library_usage SET partner_id = NULL "
-                "WHERE partner_id IS NOT NULL AND occurred_at < %s",
+                """
+                WITH detached AS (
+                    UPDATE library_usage u SET partner_id = NULL
+                      FROM library_usage old
+                     WHERE old.id = u.id AND old.partner_id IS NOT NULL
+                       AND old.occurred_at < %s
+                    RETURNING old.partner_id
+                ), marked AS (
+                    UPDATE library_reader_metrics m SET needs_recompute = TRUE
+                     WHERE m.partner_id IN (SELECT partner_id FROM detached)
+                )
+                SELECT count(*) FROM detached
+                """,
                 limit,
             )
         )
         self.env["library.usage"].invalidate_model(["partner_id"])
-        return self.env.cr.rowcount
+        self.env["library.reader.metrics"].invalidate_model(["needs_recompute"])
+        return self.env.cr.fetchone()[0]
 
     @api.model
     def action_recompute_all(self):
@@ -220,7 +233,8 @@ class LibrarySegmentation(models.AbstractModel):
                 SELECT p.id FROM res_partner p
                   JOIN library_reader_metrics m ON m.partner_id = p.id
                  WHERE p.is_reader
-                   AND (m.reader_segment IS NULL OR %(last_crossed)s OR %(first_crossed)s
+                   AND (m.reader_segment IS NULL OR m.needs_recompute
+                        OR %(last_crossed)s OR %(first_crossed)s
                         -- satisfaction changed since loyalty was computed
                         OR m.loyalty_satisfaction IS DISTINCT FROM
                            CASE WHEN p.satisfaction_score > 0
@@ -419,19 +433,21 @@ class LibrarySegmentation(models.AbstractModel):
                                                WHEN c.loyalty >= 20 THEN '20_39'
                                                ELSE '0_19' END,
                            reader_segment = c.segment,
-                           is_core_reader = COALESCE(c.core, m.is_core_reader)
+                           is_core_reader = COALESCE(c.core, m.is_core_reader),
+                           needs_recompute = NULL
                       FROM library_segment_calc c
                      WHERE m.partner_id = c.id
-                       AND (m.usage_first_date, m.last_activity_date, m.usage_count_12m,
-                            m.loan_count_12m, m.active_months_12m, m.usage_breadth,
-                            m.usage_recent_6m, m.usage_previous_6m, m.participation_count,
-                            m.loyalty_score, m.loyalty_recency, m.loyalty_satisfaction,
-                            m.reader_segment, m.is_core_reader)
-                           IS DISTINCT FROM
-                           (c.first_date, c.last_date, c.count_12, c.loans_12, c.months_12,
-                            c.breadth, c.recent_6, c.previous_6, c.participation, c.loyalty,
-                            c.l_recency, c.l_satisfaction, c.segment,
-                            COALESCE(c.core, m.is_core_reader))
+                       AND (m.needs_recompute
+                            OR (m.usage_first_date, m.last_activity_date, m.usage_count_12m,
+                                m.loan_count_12m, m.active_months_12m, m.usage_breadth,
+                                m.usage_recent_6m, m.usage_previous_6m, m.participation_count,
+                                m.loyalty_score, m.loyalty_recency, m.loyalty_satisfaction,
+                                m.reader_segment, m.is_core_reader)
+                               IS DISTINCT FROM
+                               (c.first_date, c.last_date, c.count_12, c.loans_12, c.months_12,
+                                c.breadth, c.recent_6, c.previous_6, c.participation, c.loyalty,
+                                c.l_recency, c.l_satisfaction, c.segment,
+                                COALESCE(c.core, m.is_core_reader)))
                     RETURNING m.partner_id
                 )
                 INSERT INTO library_segment_history

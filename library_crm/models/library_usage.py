@@ -80,7 +80,13 @@ class LibraryUsage(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if "partner_id" in vals:
+            self.env["library.reader.metrics"]._mark_for_recompute(self.partner_id.ids)
         return super().write({**vals, "recorded_at": fields.Datetime.now()})
+
+    def unlink(self):
+        self.env["library.reader.metrics"]._mark_for_recompute(self.partner_id.ids)
+        return super().unlink()
 
     @api.model
     def _default_external_ref(self, vals):

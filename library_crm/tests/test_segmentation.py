@@ -289,6 +289,34 @@ class TestSegmentation(LibraryCrmCase):
         self.engine._recompute(full=True, now=steps[-1])
         self.assertEqual(self._state(), incremental)
 
+    def test_lost_usage_is_recomputed_incrementally(self):
+        """Usage deleted, moved to another reader or detached by the retention
+        cron leaves no row to carry its recorded_at: the reader is marked,
+        and the incremental run gives what a full run gives."""
+        self._make_population()
+        self.env.cr.execute("UPDATE library_usage SET recorded_at = %s", [NOW - timedelta(days=1)])
+        Usage = self.env["library.usage"]
+        Usage.invalidate_model(["recorded_at"])
+        self.engine._recompute(full=True, now=NOW)
+        r = self.readers
+        Usage.search(
+            [("partner_id", "=", r["growing"].id)], order="occurred_at desc", limit=1
+        ).unlink()
+        Usage.search([("partner_id", "=", r["lapsed"].id)], limit=1).partner_id = r["occasional"]
+        with freeze_time(NOW):
+            self.assertEqual(self.engine._cron_detach_old_usage(), 1)  # long's first use
+        Metrics = self.env["library.reader.metrics"]
+        self.assertEqual(
+            Metrics.search([("needs_recompute", "=", True)]).partner_id,
+            r["growing"] | r["lapsed"] | r["long"],
+        )
+        later = NOW + timedelta(days=1)
+        self.engine._recompute(full=False, now=later)
+        self.assertFalse(Metrics.search([("needs_recompute", "=", True)]))
+        incremental = self._state()
+        self.engine._recompute(full=True, now=later)
+        self.assertEqual(self._state(), incremental)
+
     def test_recompute_button_says_when_it_is_the_baseline(self):
         self.env["ir.config_parameter"].sudo().set_param("library_crm.segmentation_last_run", "")
         with self.assertRaises(UserError):
