@@ -137,7 +137,6 @@ class LibrarySegmentation(models.AbstractModel):
         years = self._settings()["retention_years"]
         limit = fields.Datetime.now() - timedelta(days=365 * years)
         self.env["library.usage"].flush_model()
-        # The readers' first activity may move: the next run recomputes them.
         self.env.cr.execute(
             SQL(
                 """
@@ -147,18 +146,17 @@ class LibrarySegmentation(models.AbstractModel):
                      WHERE old.id = u.id AND old.partner_id IS NOT NULL
                        AND old.occurred_at < %s
                     RETURNING old.partner_id
-                ), marked AS (
-                    UPDATE library_reader_metrics m SET needs_recompute = TRUE
-                     WHERE m.partner_id IN (SELECT partner_id FROM detached)
                 )
-                SELECT count(*) FROM detached
+                SELECT count(*), array_agg(DISTINCT partner_id) FROM detached
                 """,
                 limit,
             )
         )
+        count, partner_ids = self.env.cr.fetchone()
         self.env["library.usage"].invalidate_model(["partner_id"])
-        self.env["library.reader.metrics"].invalidate_model(["needs_recompute"])
-        return self.env.cr.fetchone()[0]
+        # Their first activity may move: the next run recomputes them.
+        self.env["library.reader.metrics"]._mark_for_recompute(partner_ids or [])
+        return count
 
     @api.model
     def action_recompute_all(self):
