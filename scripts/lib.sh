@@ -19,6 +19,7 @@ SYSTEM_PACKAGES=(
     libpq-dev libldap2-dev libsasl2-dev libxml2-dev libxslt1-dev libjpeg-dev zlib1g-dev
     postgresql postgresql-client
     wkhtmltopdf chromium fonts-noto-cjk poppler-utils
+    faketime
 )
 
 log() { printf '\033[1;34m[library_crm]\033[0m %s\n' "$*" >&2; }
@@ -110,6 +111,63 @@ ensure_postgres() {
         "${run_as[@]}" "$pgbin/pg_ctl" -D "$PGDATA_LOCAL/data" -l "$PGDATA_LOCAL/postgres.log" -w \
             -o "-k $sockets -p $PGPORT -c listen_addresses=''" start >/dev/null
     fi
+}
+
+# A throw-away PostgreSQL cluster whose clock, like the tests' own, runs
+# LIBRARY_CRM_CLOCK_SHIFT ahead (libfaketime): the shifted test run needs the
+# database's now() (create_date, write_date, SQL date arithmetic) to agree
+# with Python's today. It lives in $STATE_DIR/pg-shifted and is stopped by
+# stop_shifted_postgres.
+CLOCK_SHIFT="${LIBRARY_CRM_CLOCK_SHIFT:-+400d}"
+SHIFTED_PGDATA="$STATE_DIR/pg-shifted"
+SHIFTED_PGPORT="${LIBRARY_CRM_SHIFTED_PGPORT:-5434}"
+
+faketime_env() {  # sets FAKETIME_ENV: the env prefix that shifts a command's clock
+    local lib
+    lib="$(dpkg -L libfaketime 2>/dev/null | grep -m1 '/libfaketimeMT\.so\.1$' || true)"
+    [ -n "$lib" ] || die "the shifted-clock run needs libfaketime (apt-get install faketime)"
+    # Monotonic clocks stay real: timeouts and the browser's timers keep working.
+    FAKETIME_ENV=(env LD_PRELOAD="$lib" FAKETIME="$CLOCK_SHIFT" FAKETIME_DONT_FAKE_MONOTONIC=1)
+}
+
+shifted() {  # run a command with the shifted clock
+    faketime_env
+    "${FAKETIME_ENV[@]}" "$@"
+}
+
+start_shifted_postgres() {
+    local pgbin run_as=() owner
+    pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+    [ -n "$pgbin" ] || die "the shifted-clock run needs PostgreSQL's server binaries (apt-get install postgresql)"
+    owner="$(id -un)"
+    if [ "$(id -u)" -eq 0 ]; then
+        owner=postgres
+        run_as=(runuser -u postgres --)
+    fi
+    stop_shifted_postgres
+    rm -rf "$SHIFTED_PGDATA"
+    mkdir -p "$SHIFTED_PGDATA/data" "$SHIFTED_PGDATA/run"
+    chown -R "$owner" "$SHIFTED_PGDATA"
+    "${run_as[@]}" "$pgbin/initdb" -D "$SHIFTED_PGDATA/data" -U odoo --auth=trust -E UTF8 >/dev/null
+    # pg_ctl's own wait compares the pid file's start time with its clock:
+    # start without it and wait for the socket instead.
+    faketime_env
+    "${run_as[@]}" "${FAKETIME_ENV[@]}" "$pgbin/pg_ctl" -D "$SHIFTED_PGDATA/data" -l "$SHIFTED_PGDATA/postgres.log" -W \
+        -o "-k $SHIFTED_PGDATA/run -p $SHIFTED_PGPORT -c listen_addresses='' -c fsync=off" start >/dev/null
+    local tries=0
+    until pg_isready -q -h "$SHIFTED_PGDATA/run" -p "$SHIFTED_PGPORT"; do
+        tries=$((tries + 1))
+        [ $tries -lt 60 ] || die "the shifted-clock PostgreSQL did not start: see $SHIFTED_PGDATA/postgres.log"
+        sleep 1
+    done
+}
+
+stop_shifted_postgres() {
+    local pgbin run_as=()
+    [ -f "$SHIFTED_PGDATA/data/postmaster.pid" ] || return 0
+    pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+    [ "$(id -u)" -eq 0 ] && run_as=(runuser -u postgres --)
+    "${run_as[@]}" "$pgbin/pg_ctl" -D "$SHIFTED_PGDATA/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
 # Odoo configuration for one database; db connection comes from libpq's

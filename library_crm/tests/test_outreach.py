@@ -2,7 +2,7 @@
 from ast import literal_eval
 from datetime import date, timedelta
 
-from odoo.tests import new_test_user, tagged
+from odoo.tests import freeze_time, new_test_user, tagged
 
 from .common import LibraryCrmCase
 
@@ -209,7 +209,11 @@ class TestNewTitleDigest(OutreachCase):
 
 
 @tagged("post_install", "-at_install")
+@freeze_time("2026-11-23 09:00:00")
 class TestJourneys(OutreachCase):
+    """Readers are created under the same frozen day the journeys run on:
+    ``reader_since`` defaults to today."""
+
     def _sent(self, journey):
         return self.env["library.journey.message"].search([("journey_id", "=", journey.id)])
 
