@@ -4,6 +4,8 @@ from datetime import date
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .library_rights import check_manager
+
 REVIEW_STATES = [
     ("draft", "Draft"),
     ("sent", "Sent to Department"),
@@ -16,7 +18,6 @@ SCORE_FIELDS = (
     "score_proactive",
     "score_deliverables",
 )
-MANAGER_GROUP = "library_crm.group_library_manager"
 
 
 class LibraryLiaisonReview(models.Model):
@@ -212,8 +213,7 @@ class LibraryLiaisonReview(models.Model):
     # ------------------------------------------------------------------
 
     def _check_manager(self):
-        if not self.env.user.has_group(MANAGER_GROUP):
-            raise UserError(self.env._("Only library managers can do this."))
+        check_manager(self.env)
 
     def _check_state(self, *allowed):
         for review in self:
