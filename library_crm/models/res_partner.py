@@ -280,7 +280,12 @@ class ResPartner(models.Model):
         return partners
 
     def _log_consent(self, purposes, channel=None):
-        channel = channel or self.env.context.get("library_consent_channel", "staff")
+        # The channel is evidence of how the reader consented: only server
+        # code running as superuser (the portal and unsubscribe controllers)
+        # may state it; a caller's context over RPC records "staff".
+        if not channel and self.env.su:
+            channel = self.env.context.get("library_consent_channel")
+        channel = channel or "staff"
         self.env["library.consent.log"].sudo().create(
             [
                 {

@@ -168,6 +168,14 @@ class TestPublicMethodsCheckTheCaller(RpcSecurityCase):
         )
         self.assertEqual(action["report_name"], "library_crm.report_satisfaction")
 
+    def test_consent_channel_is_not_taken_from_the_callers_context(self):
+        self.reader.with_user(self.user_librarian).with_context(**HOSTILE_CONTEXT).write(
+            {"consent_news": False}
+        )
+        log = self.reader.consent_log_ids
+        self.assertEqual((log.purpose, log.channel), ("news", "staff"))
+        self.assertEqual(log.user_id, self.user_librarian)
+
 
 @tagged("post_install", "-at_install")
 class TestHandoverAndUnits(RpcSecurityCase):
