@@ -4,7 +4,7 @@ the wrong role, with a hostile context and ids the caller does not own, it
 raises AccessError."""
 
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 
 from .common import LibraryCrmCase
@@ -286,3 +286,61 @@ class TestPublicMethodsOverJsonRpc(RpcSecurityCase, HttpCase):
             self.user_librarian, "res.partner", "action_recompute_segment", self.reader.ids
         )
         self.assertIs(result, True)
+
+
+@tagged("post_install", "-at_install")
+class TestUnsubscribeRoute(HttpCase):
+    """The token-less unsubscribe of a logged-in Email Marketing user acts on
+    their own address only; a malformed document id is a 4xx."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.marketer = new_test_user(
+            cls.env,
+            login="rpc_marketer",
+            password="rpc_marketer_pw1",
+            email="marketer@example.org",
+            groups="base.group_user,mass_mailing.group_mass_mailing_user",
+        )
+        cls.reader = cls.env["res.partner"].create(
+            {
+                "name": "Reader Far Away",
+                "is_reader": True,
+                "reader_card_number": "RPC1",
+                "email": "far.away@example.edu",
+            }
+        )
+        cls.mailing = cls.env["mailing.mailing"].create(
+            {
+                "subject": "Exhibition",
+                "body_html": "<p>Exhibition</p>",
+                "mailing_model_id": cls.env["ir.model"]._get_id("res.partner"),
+                "mailing_domain": repr([("id", "=", cls.reader.id)]),
+                "library_purpose": "news",
+            }
+        )
+
+    def test_marketing_user_cannot_unsubscribe_another_reader_without_token(self):
+        self.authenticate("rpc_marketer", "rpc_marketer_pw1")
+        response = self.url_open(
+            f"/mailing/{self.mailing.id}/unsubscribe?document_id={self.reader.id}"
+        )
+        self.assertLess(response.status_code, 500)
+        self.reader.invalidate_recordset()
+        self.assertTrue(self.reader.consent_news, "another reader's consent is untouched")
+        self.assertFalse(self.reader.consent_log_ids)
+        self.assertFalse(self.reader.is_blacklisted)
+
+    def test_non_integer_document_id_is_a_client_error(self):
+        self.authenticate("rpc_marketer", "rpc_marketer_pw1")
+        response = self.url_open(f"/mailing/{self.mailing.id}/unsubscribe?document_id=abc")
+        self.assertIn(response.status_code, (400, 404))
+        self.authenticate(None, None)
+        response = self.url_open(
+            f"/mailing/{self.mailing.id}/unsubscribe"
+            f"?document_id=abc&email={self.reader.email}&hash_token=forged"
+        )
+        self.assertIn(response.status_code, (400, 404))
+        self.reader.invalidate_recordset()
+        self.assertTrue(self.reader.consent_news)
