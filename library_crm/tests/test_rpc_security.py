@@ -3,7 +3,7 @@
 the wrong role, with a hostile context and ids the caller does not own, it
 raises AccessError."""
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 
@@ -167,6 +167,40 @@ class TestPublicMethodsCheckTheCaller(RpcSecurityCase):
             .action_print()
         )
         self.assertEqual(action["report_name"], "library_crm.report_satisfaction")
+
+    def test_review_state_and_submitted_content_are_not_writable_over_rpc(self):
+        review = self.review.with_user(self.user_manager)
+        for values in (
+            {"state": "validated"},
+            {"validated_by_id": self.user_manager.id},
+            {"submitted_date": "2026-12-01 08:00:00"},
+        ):
+            with self.subTest(values=values), self.assertRaises(UserError):
+                review.write(values)
+        self.review.contact_partner_id.email = "dean@example.edu"
+        review.action_send()
+        review.write({"score_expertise": 3, "manager_comment": "Typed in for the dean"})
+        self.review._submit(
+            {
+                "summary": "<p>Helpful</p>",
+                "score_responsiveness": 5,
+                "score_expertise": 4,
+                "score_proactive": 4,
+                "score_deliverables": 5,
+            }
+        )
+        # The department's words and scores are frozen once submitted.
+        for values in ({"score_expertise": 1}, {"summary": "<p>Rewritten</p>"}):
+            with self.subTest(values=values), self.assertRaises(UserError):
+                review.write(values)
+        review.write({"manager_comment": "Well done"})
+        review.action_validate()
+        self.assertRecordValues(
+            self.review,
+            [{"state": "validated", "score_expertise": 4, "manager_comment": "Well done"}],
+        )
+        with self.assertRaises(UserError):
+            review.write({"manager_comment": "Changed afterwards"})
 
     def test_consent_channel_is_not_taken_from_the_callers_context(self):
         self.reader.with_user(self.user_librarian).with_context(**HOSTILE_CONTEXT).write(
