@@ -4,6 +4,8 @@ from datetime import date
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .library_rights import check_manager
+
 REVIEW_STATES = [
     ("draft", "Draft"),
     ("sent", "Sent to Department"),
@@ -16,7 +18,20 @@ SCORE_FIELDS = (
     "score_proactive",
     "score_deliverables",
 )
-MANAGER_GROUP = "library_crm.group_library_manager"
+# The workflow's own fields: written only by the action_* methods, after
+# their checks, as superuser.
+WORKFLOW_FIELDS = ("state", "submitted_date", "validated_by_id", "validated_date")
+# Fields writable only in these states (what the form shows as editable).
+EDITABLE_IN = {
+    "year": ("draft",),
+    "department_id": ("draft",),
+    "liaison_user_id": ("draft",),
+    "contact_partner_id": ("draft", "sent"),
+    "summary": ("draft", "sent"),
+    "department_comment": ("draft", "sent"),
+    **dict.fromkeys(SCORE_FIELDS, ("draft", "sent")),
+    "manager_comment": ("draft", "sent", "submitted"),
+}
 
 
 class LibraryLiaisonReview(models.Model):
@@ -207,13 +222,39 @@ class LibraryLiaisonReview(models.Model):
                 liaison=review.liaison_user_id.name or "",
             )
 
+    def write(self, vals):
+        # readonly= only protects the form: over RPC every field is writable.
+        if not self.env.su:
+            if set(WORKFLOW_FIELDS) & vals.keys():
+                raise UserError(
+                    self.env._("A review moves from state to state only through its buttons.")
+                )
+            for review in self:
+                frozen = [
+                    review._fields[name].get_description(self.env)["string"]
+                    for name, states in EDITABLE_IN.items()
+                    if name in vals and review.state not in states
+                ]
+                if frozen:
+                    states = dict(self._fields["state"]._description_selection(self.env))
+                    raise UserError(
+                        self.env._(
+                            "The review %(review)s is %(state)s: %(fields)s can no longer "
+                            "be changed.",
+                            review=review.display_name,
+                            state=states[review.state],
+                            fields=", ".join(frozen),
+                        )
+                    )
+        return super().write(vals)
+
     # ------------------------------------------------------------------
     # Workflow
     # ------------------------------------------------------------------
 
     def _check_manager(self):
-        if not self.env.user.has_group(MANAGER_GROUP):
-            raise UserError(self.env._("Only library managers can do this."))
+        check_manager(self.env)
+        self.check_access("write")
 
     def _check_state(self, *allowed):
         for review in self:
@@ -244,7 +285,7 @@ class LibraryLiaisonReview(models.Model):
             review.message_post_with_source(
                 template, subtype_xmlid="mail.mt_comment", email_layout_xmlid=False
             )
-        self.write({"state": "sent"})
+        self.sudo().write({"state": "sent"})
         return True
 
     def _submit(self, values):
@@ -257,7 +298,7 @@ class LibraryLiaisonReview(models.Model):
             raise ValidationError(
                 self.env._("Write the summary and give every score from 1 to 5.")
             )
-        self.write(dict(values, state="submitted", submitted_date=fields.Datetime.now()))
+        self.sudo().write(dict(values, state="submitted", submitted_date=fields.Datetime.now()))
 
     def action_submit(self):
         self._check_manager()
@@ -268,7 +309,7 @@ class LibraryLiaisonReview(models.Model):
     def action_validate(self):
         self._check_manager()
         self._check_state("submitted")
-        self.write(
+        self.sudo().write(
             {
                 "state": "validated",
                 "validated_by_id": self.env.user.id,
@@ -280,7 +321,7 @@ class LibraryLiaisonReview(models.Model):
     def action_reset_draft(self):
         self._check_manager()
         self._check_state("sent", "submitted")
-        self.write({"state": "draft"})
+        self.sudo().write({"state": "draft"})
         return True
 
     @api.model

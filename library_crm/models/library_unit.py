@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 
+from .library_rights import check_manager
+
 
 class LibraryUnit(models.Model):
     """A unit of the library itself (采编部, 流通部...): it handles the
@@ -49,6 +51,13 @@ class LibraryUnit(models.Model):
         )
         for unit in self:
             unit.open_suggestion_count = counts.get(unit, 0)
+
+    def write(self, vals):
+        # Who works on a unit's suggestions is the managers' decision, even
+        # if write access to units is ever widened.
+        if {"member_ids", "manager_id"} & vals.keys():
+            check_manager(self.env)
+        return super().write(vals)
 
     def _staff(self):
         """Users who may work on this unit's suggestions."""

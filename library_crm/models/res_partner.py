@@ -2,7 +2,9 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
+
+from .library_rights import check_librarian, is_manager
 
 CONSENT_FIELDS = {
     "service": "consent_service",
@@ -278,7 +280,12 @@ class ResPartner(models.Model):
         return partners
 
     def _log_consent(self, purposes, channel=None):
-        channel = channel or self.env.context.get("library_consent_channel", "staff")
+        # The channel is evidence of how the reader consented: only server
+        # code running as superuser (the portal and unsubscribe controllers)
+        # may state it; a caller's context over RPC records "staff".
+        if not channel and self.env.su:
+            channel = self.env.context.get("library_consent_channel")
+        channel = channel or "staff"
         self.env["library.consent.log"].sudo().create(
             [
                 {
@@ -293,6 +300,8 @@ class ResPartner(models.Model):
         )
 
     def write(self, vals):
+        if "responsible_librarian_id" in vals:
+            self._check_responsible_librarian_change(vals["responsible_librarian_id"])
         if "reader_card_number" in vals:
             vals["reader_card_number"] = self._normalize_card_number(vals["reader_card_number"])
         changed = {
@@ -310,6 +319,27 @@ class ResPartner(models.Model):
                 self
             )
         return res
+
+    def _check_responsible_librarian_change(self, user_id):
+        """A librarian takes a reader nobody follows or gives away their
+        own; taking another librarian's readers is a manager's hand-over."""
+        if is_manager(self.env):
+            return
+        others = self.filtered(
+            lambda p: (
+                p.responsible_librarian_id
+                and p.responsible_librarian_id != self.env.user
+                and p.responsible_librarian_id.id != user_id
+            )
+        )
+        if others:
+            raise AccessError(
+                self.env._(
+                    "%(readers)s are followed by another librarian: only a library manager "
+                    "can hand them over.",
+                    readers=", ".join(others.mapped("display_name")),
+                )
+            )
 
     def action_view_timeline(self):
         self.ensure_one()
@@ -354,5 +384,7 @@ class ResPartner(models.Model):
         return action
 
     def action_recompute_segment(self):
+        check_librarian(self.env)
+        self.check_access("write")
         self.env["library.segmentation"]._recompute(full=False, partner_ids=self.ids)
         return True

@@ -3,6 +3,8 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import plaintext2html
 
+from .library_rights import check_librarian
+
 
 class SurveyUserInput(models.Model):
     """A reader's survey answers: satisfaction, the detractor follow-up,
@@ -68,6 +70,8 @@ class SurveyUserInput(models.Model):
     def action_library_create_suggestion(self):
         """The open comment becomes a suggestion ticket linked to the answers."""
         self.ensure_one()
+        check_librarian(self.env)
+        self.check_access("read")
         response = self.env["library.satisfaction.response"].browse(self.id).exists()
         if not response.comment:
             raise UserError(self.env._("This response has no comment to turn into a suggestion."))

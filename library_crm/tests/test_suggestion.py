@@ -416,7 +416,8 @@ class TestSuggestionLiaison(SuggestionCase):
         open_one.with_user(self.user_librarian).action_accept()
         open_one.with_user(self.user_librarian).write({"user_id": self.user_handler.id})
         open_one.with_user(self.user_librarian).action_assign()
-        Handover = self.env["library.handover"].with_user(self.user_librarian)
+        # Handing over another librarian's work is a manager's action.
+        Handover = self.env["library.handover"].with_user(self.user_manager)
         Handover.create(
             {"from_user_id": self.user_handler.id, "to_user_id": self.user_librarian_2.id}
         )

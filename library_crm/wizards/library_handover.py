@@ -2,7 +2,9 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+
+from ..models.library_rights import check_librarian, is_manager
 
 
 class LibraryHandover(models.TransientModel):
@@ -65,31 +67,56 @@ class LibraryHandover(models.TransientModel):
 
     def action_handover(self):
         self.ensure_one()
+        self._check_handover_rights()
         if self.from_user_id == self.to_user_id:
             raise UserError(self.env._("Choose another librarian to hand over to."))
         readers = self.partner_ids
         if self.all_readers:
-            readers |= self.env["res.partner"].search(
-                [("is_reader", "=", True), ("responsible_librarian_id", "=", self.from_user_id.id)]
+            readers |= (
+                self.env["res.partner"]
+                .sudo()
+                .search(
+                    [
+                        ("is_reader", "=", True),
+                        ("responsible_librarian_id", "=", self.from_user_id.id),
+                    ]
+                )
             )
         departments = self.department_ids
         if not readers and not departments and not self.move_suggestions:
             raise UserError(self.env._("Choose readers or liaison roles to hand over."))
+        self.partner_ids.check_access("write")
         if departments:
             departments.check_access("write")
-        activities = self.env["mail.activity"].search(
-            [
-                ("user_id", "=", self.from_user_id.id),
-                "|",
-                "&",
-                ("res_model", "=", "res.partner"),
-                ("res_id", "in", readers.ids),
-                "&",
-                ("res_model", "=", "library.department"),
-                ("res_id", "in", departments.ids),
-            ]
+        if not is_manager(self.env):
+            others = readers.filtered(lambda p: p.responsible_librarian_id != self.env.user)
+            if others:
+                raise AccessError(
+                    self.env._(
+                        "%(readers)s are not your readers: only a library manager can "
+                        "hand them over.",
+                        readers=", ".join(others.mapped("display_name")),
+                    )
+                )
+        suggestions = self._suggestions_to_move()
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("user_id", "=", self.from_user_id.id),
+                    "|",
+                    "&",
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "in", readers.ids),
+                    "&",
+                    ("res_model", "=", "library.department"),
+                    ("res_id", "in", departments.ids),
+                ]
+            )
         )
-        readers.write({"responsible_librarian_id": self.to_user_id.id})
+        # Checked above: the caller is a manager or hands over their own work.
+        readers.sudo().write({"responsible_librarian_id": self.to_user_id.id})
         departments.write(
             {
                 "liaison_user_ids": [
@@ -98,8 +125,8 @@ class LibraryHandover(models.TransientModel):
                 ]
             }
         )
-        activities.write({"user_id": self.to_user_id.id})
-        suggestions = self._handover_suggestions()
+        activities.sudo().write({"user_id": self.to_user_id.id})
+        self._handover_suggestions(suggestions)
         message = self._handover_message()
         for record in [*readers, *departments, *suggestions]:
             record.message_post(body=message, subtype_xmlid="mail.mt_note")
@@ -121,19 +148,50 @@ class LibraryHandover(models.TransientModel):
             "name": self.env._("Hand-over"),
         }
 
-    def _handover_suggestions(self):
-        """The open suggestions the outgoing librarian handles follow the
-        readers: the colleague joins their units to work on them."""
-        suggestions = self.env["library.suggestion"]
-        if self.move_suggestions:
-            suggestions = suggestions.search(
-                [("user_id", "=", self.from_user_id.id), ("is_open", "=", True)]
+    def _check_handover_rights(self):
+        """Library staff hand over their own work; moving another
+        librarian's readers, roles or suggestions is a manager's action."""
+        check_librarian(self.env)
+        self.check_access("write")  # the caller's own wizard
+        if self.from_user_id != self.env.user and not is_manager(self.env):
+            raise AccessError(
+                self.env._(
+                    "Only a library manager can hand over the work of %(librarian)s.",
+                    librarian=self.from_user_id.name,
+                )
             )
+
+    def _suggestions_to_move(self):
+        """The open suggestions the outgoing librarian handles, if asked.
+        The colleague must be able to work on them: joining a unit is the
+        managers' decision (library.unit.write), checked before anything moves."""
+        suggestions = self.env["library.suggestion"]
+        if not self.move_suggestions:
+            return suggestions
+        suggestions = suggestions.search(
+            [("user_id", "=", self.from_user_id.id), ("is_open", "=", True)]
+        )
+        if not is_manager(self.env):
+            for unit in suggestions.unit_id:
+                if self.to_user_id not in unit._staff():
+                    raise AccessError(
+                        self.env._(
+                            "Only a library manager can add %(user)s to the unit "
+                            "%(unit)s: ask a manager to do this hand-over.",
+                            user=self.to_user_id.name,
+                            unit=unit.display_name,
+                        )
+                    )
+        return suggestions
+
+    def _handover_suggestions(self, suggestions):
+        """The open suggestions follow the readers: the colleague joins their
+        units to work on them."""
         if not suggestions:
             return suggestions
         for unit in suggestions.unit_id:
             if self.to_user_id not in unit._staff():
-                unit.sudo().member_ids = [(4, self.to_user_id.id)]
+                unit.member_ids = [(4, self.to_user_id.id)]
         suggestions.write({"user_id": self.to_user_id.id})
         suggestions.activity_ids.filtered(lambda a: a.user_id == self.from_user_id).write(
             {"user_id": self.to_user_id.id}

@@ -3,6 +3,8 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import fields, models
 
+from ..models.library_rights import check_manager
+
 
 class LibrarySatisfactionReport(models.TransientModel):
     """Satisfaction report for a period (PDF for the leadership), compared
@@ -17,6 +19,8 @@ class LibrarySatisfactionReport(models.TransientModel):
 
     def action_print(self):
         self.ensure_one()
+        check_manager(self.env)
+        self.check_access("write")  # the caller's own wizard
         return self.env.ref("library_crm.action_report_satisfaction").report_action(self)
 
     def _figures(self, date_from, date_to):

@@ -2,6 +2,8 @@
 
 from odoo import models
 
+from ..models.library_rights import check_manager
+
 
 class LibrarySegmentSummary(models.TransientModel):
     """Period summary of segments for managers (PDF): a handful of grouped
@@ -13,6 +15,8 @@ class LibrarySegmentSummary(models.TransientModel):
 
     def action_print(self):
         self.ensure_one()
+        check_manager(self.env)
+        self.check_access("write")  # the caller's own wizard
         return self.env.ref("library_crm.action_report_segment_summary").report_action(self)
 
     def _labels(self, model, field):

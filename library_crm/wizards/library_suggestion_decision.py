@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 
+from ..models.library_rights import check_librarian
+
 DECISIONS = [
     ("duplicate", "Close as Duplicate"),
     ("out_of_scope", "Close as Out of Scope"),
@@ -31,7 +33,10 @@ class LibrarySuggestionDecision(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        check_librarian(self.env)
+        self.check_access("write")  # the caller's own wizard
         suggestion = self.suggestion_id
+        suggestion.check_access("read")
         if self.decision in ("duplicate", "out_of_scope"):
             suggestion.action_close_as(self.decision, self.comment, self.duplicate_of_id.id)
         elif self.decision == "reject":

@@ -2,6 +2,8 @@
 
 from odoo import models
 
+from ..models.library_rights import check_manager
+
 
 class LibrarySuggestionRegister(models.TransientModel):
     """Register of suggestions received in a period (PDF for managers)."""
@@ -13,6 +15,8 @@ class LibrarySuggestionRegister(models.TransientModel):
 
     def action_print(self):
         self.ensure_one()
+        check_manager(self.env)
+        self.check_access("write")  # the caller's own wizard
         return self.env.ref("library_crm.action_report_suggestion_register").report_action(self)
 
     def _domain(self):

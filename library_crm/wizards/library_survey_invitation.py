@@ -6,6 +6,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.library_rights import check_manager
 from ..models.library_segment_history import READER_SEGMENTS
 from ..models.res_partner import READER_CATEGORIES
 
@@ -112,6 +113,13 @@ class LibrarySurveyInvitation(models.TransientModel):
 
     def action_invite(self):
         self.ensure_one()
+        check_manager(self.env)
+        self.check_access("write")  # the caller's own wizard
+        # The audience may come from the context's active_ids: the caller
+        # must be able to read every reader and department it names.
+        self.partner_ids.check_access("read")
+        self.department_ids.check_access("read")
+        self.survey_id.check_access("read")
         matching, recent = self._split_candidates()
         eligible = matching - recent
         sample = eligible.browse(random.sample(eligible.ids, self._sample_size(len(eligible))))

@@ -1,0 +1,27 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Who may call a public method. Any logged-in user can call any public
+method over JSON-RPC with any ids and any context, so a method that does
+work checks the caller's group itself: the view's `groups=` only hides a
+button, and no context key grants a right."""
+
+from odoo.exceptions import AccessError
+
+LIBRARIAN_GROUP = "library_crm.group_library_librarian"
+MANAGER_GROUP = "library_crm.group_library_manager"
+
+
+def check_librarian(env):
+    """Library staff only (librarians and managers). Server code running as
+    superuser (crons, controllers after their own check) passes."""
+    if not env.su and not env.user.has_group(LIBRARIAN_GROUP):
+        raise AccessError(env._("Only library staff can do this."))
+
+
+def check_manager(env):
+    """Library managers only."""
+    if not env.su and not env.user.has_group(MANAGER_GROUP):
+        raise AccessError(env._("Only library managers can do this."))
+
+
+def is_manager(env):
+    return env.su or env.user.has_group(MANAGER_GROUP)
