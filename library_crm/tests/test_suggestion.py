@@ -130,7 +130,7 @@ class TestSuggestionWorkflow(SuggestionCase):
         with self.assertRaises(UserError):
             suggestion.with_user(self.user_manager).action_approve()
         # Internal users who are not librarians do not assess.
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             suggestion.with_user(self.user_internal).action_accept()
         suggestion.with_user(self.user_librarian).action_accept()
         # The handler must belong to the unit.
@@ -141,7 +141,7 @@ class TestSuggestionWorkflow(SuggestionCase):
         suggestion.with_user(self.user_librarian).action_assign()
         # Only unit members propose.
         suggestion.with_user(self.user_handler).solution = "<p>Extend loans.</p>"
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             suggestion.with_user(outsider).action_propose()
         suggestion.with_user(self.user_handler).action_propose()
         suggestion.with_user(self.user_handler).action_submit_approval()
@@ -151,12 +151,12 @@ class TestSuggestionWorkflow(SuggestionCase):
             lambda s: s.action_return("redo"),
             lambda s: s.action_reject("no"),
         ):
-            with self.assertRaises(UserError):
+            with self.assertRaises(AccessError):
                 call(suggestion.with_user(self.user_handler))
         # The state cannot be written around the steps, even over RPC.
         with self.assertRaises(UserError):
             suggestion.with_user(self.user_librarian).write({"state": "approved"})
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             suggestion.with_user(self.user_librarian).write({"adopted": True})
         with self.assertRaises(UserError):
             self._new(state="approved")
@@ -424,7 +424,17 @@ class TestSuggestionLiaison(SuggestionCase):
             Handover.create(
                 {"from_user_id": self.user_handler.id, "to_user_id": self.user_librarian_2.id}
             ).action_handover()
-        wizard = Handover.create(
+        # A colleague's suggestions are handed over by a library manager.
+        with self.assertRaises(AccessError):
+            Handover.create(
+                {
+                    "from_user_id": self.user_handler.id,
+                    "to_user_id": self.user_librarian_2.id,
+                    "move_suggestions": True,
+                }
+            ).action_handover()
+        self.assertEqual(open_one.user_id, self.user_handler)
+        wizard = Handover.with_user(self.user_manager).create(
             {
                 "from_user_id": self.user_handler.id,
                 "to_user_id": self.user_librarian_2.id,
