@@ -788,8 +788,10 @@ class LibrarySuggestion(models.Model):
         values and the reason are logged in the chatter, under the
         manager's name."""
         self._check_group(MANAGER_GROUP)
+        if not values:
+            raise UserError(self.env._("Change at least one field to amend the suggestion."))
         unknown = set(values) - AMENDABLE_FIELDS
-        if unknown or not values:
+        if unknown:
             raise UserError(
                 self.env._(
                     "Amend corrects only: %(fields)s.",

@@ -160,6 +160,31 @@ class TestSuggestionFrozenContent(SuggestionCase):
         self.assertNotIn(self.reader, suggestion.message_partner_ids, "the former reader left")
         self.assertIn(other_reader, suggestion.message_partner_ids)
 
+    def test_amend_form_starts_from_the_current_values(self):
+        suggestion = self._approved()
+        with self.assertRaises(AccessError):
+            self.env["library.suggestion.amend"].with_user(self.user_librarian).with_context(
+                default_suggestion_id=suggestion.id
+            ).create({"reason": "Typo"})
+        with self.assertRaises(UserError):
+            suggestion.with_user(self.user_manager).action_amend({}, "Nothing")
+        Amend = (
+            self.env["library.suggestion.amend"]
+            .with_user(self.user_manager)
+            .with_context(default_suggestion_id=suggestion.id)
+        )
+        wizard = Amend.create({"reason": "Typo in the subject"})
+        self.assertEqual(wizard.subject, "Longer loans for theses")
+        self.assertEqual(wizard.partner_id, self.reader)
+        self.assertEqual(wizard.submission_date, suggestion.submission_date)
+        wizard.subject = "Longer loans for PhD theses"
+        wizard.action_confirm()
+        self.assertEqual(suggestion.subject, "Longer loans for PhD theses")
+        self.assertEqual(suggestion.partner_id, self.reader, "unchanged fields stay")
+        note = suggestion.message_ids.filtered(lambda m: "Typo in the subject" in str(m.body))
+        self.assertEqual(len(note), 1)
+        self.assertNotIn("Reader", str(note.body), "only what changed is logged")
+
     def test_reader_change_moves_the_follower(self):
         suggestion = self._new()
         other_reader = self.env["res.partner"].create(
