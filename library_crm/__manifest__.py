@@ -40,6 +40,7 @@
         "views/library_department_views.xml",
         "views/library_liaison_review_views.xml",
         "wizards/library_suggestion_decision_views.xml",
+        "wizards/library_suggestion_amend_views.xml",
         "wizards/library_points_redemption_views.xml",
         "wizards/library_suggestion_register_views.xml",
         "views/library_suggestion_views.xml",

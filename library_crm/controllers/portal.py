@@ -253,18 +253,33 @@ class LibraryCrmPortal(CustomerPortal):
 
     @http.route("/library/you-said-we-did", type="http", auth="public", website=True)
     def you_said_we_did(self, **kwargs):
-        """读者意见回复公示: only what a manager published, without the
-        reader's name."""
+        """读者意见回复公示: only the texts a manager wrote for publication
+        (public summary and public reply), never what the reader wrote, and
+        only the current company's."""
         suggestions = (
             request.env["library.suggestion"]
             .sudo()
             .search(
-                [("is_published", "=", True), ("state", "in", ("done", "closed"))],
+                [
+                    ("is_published", "=", True),
+                    ("state", "in", ("done", "closed")),
+                    ("company_id", "=", request.env.company.id),
+                ],
                 order="done_date desc",
                 limit=100,
             )
         )
-        return request.render("library_crm.portal_you_said_we_did", {"suggestions": suggestions})
+        items = [
+            {
+                "reader": suggestion._anonymised_reader(),
+                "category": suggestion.category_id.name,
+                "date": suggestion.done_date,
+                "summary": suggestion.public_summary,
+                "reply": suggestion.public_reply,
+            }
+            for suggestion in suggestions
+        ]
+        return request.render("library_crm.portal_you_said_we_did", {"items": items})
 
     @http.route("/my/library-usage", type="http", auth="user", website=True)
     def portal_my_library_usage(self, **kwargs):

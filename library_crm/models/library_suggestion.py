@@ -6,7 +6,28 @@ new -> assessed -> assigned -> proposed -> awaiting approval -> approved
 at assessment or approval; duplicates and out-of-scope suggestions are
 closed at assessment with the reason sent to the reader. Every step is an
 action_* method that checks the state and the user's role itself, so a
-call over RPC is held to the same rules as a button.
+call over RPC is held to the same rules as a button: wrong role ->
+AccessError, wrong state -> UserError. No context key switches a check
+off: a step checks, then writes with sudo() (the author of the step stays
+the caller).
+
+What the reader wrote and what the library decided freeze as the
+suggestion goes on; write() enforces it, the form only mirrors it:
+
+- subject, description, reader (partner_id), e-mail, channel and category:
+  editable while the suggestion is received or assessed (new, assessed);
+- submission date: set when the suggestion is created, never edited (the
+  deadlines count from it);
+- proposed solution: editable until it is proposed (new .. assigned), then
+  frozen for the approval;
+- reply to the reader: editable until it is sent (up to approved);
+- the handler and the unit: not changed on a finished suggestion.
+
+Past these points a library manager corrects a field only with
+action_amend(), which logs the old and the new value in the chatter.
+
+Publication ("You said, we did") shows only public_summary and
+public_reply, written by a manager; both are required to publish.
 """
 
 from datetime import datetime, time, timedelta
@@ -15,7 +36,7 @@ import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import html2plaintext, is_html_empty
 
 SUGGESTION_STATES = [
@@ -76,6 +97,21 @@ STEP_FIELDS = {
     "done_date",
     "is_overdue",
 }
+# Writable only by library managers (and only while the state allows).
+MANAGER_FIELDS = {"adopted", "is_published", "public_summary", "public_reply"}
+# What the reader wrote: frozen once the suggestion is assigned.
+READER_FIELDS = {"subject", "description", "partner_id", "email_from", "channel", "category_id"}
+# field -> the states in which it may still be written (outside the steps).
+EDITABLE_STATES = {
+    **dict.fromkeys(READER_FIELDS, ("new", "assessed")),
+    "submission_date": (),
+    "solution": ("new", "assessed", "assigned"),
+    "reply": OPEN_STATES,
+    "user_id": OPEN_STATES,
+    "unit_id": OPEN_STATES,
+}
+# What action_amend() may correct.
+AMENDABLE_FIELDS = READER_FIELDS | {"submission_date", "solution", "reply"}
 
 
 class LibrarySuggestion(models.Model):
@@ -128,30 +164,56 @@ class LibrarySuggestion(models.Model):
         ASSESSMENT_RESULTS, readonly=True, copy=False, tracking=True
     )
     assessment_reason = fields.Text(readonly=True, copy=False)
-    assessed_by_id = fields.Many2one("res.users", readonly=True, copy=False)
-    assessed_date = fields.Datetime(readonly=True, copy=False)
+    # Internal facts (who handles, the solution before it is replied, the
+    # approval, the SLA figures) are for library staff: a reader reads
+    # their suggestion, its reply and its reply deadline, nothing more.
+    assessed_by_id = fields.Many2one(
+        "res.users", readonly=True, copy=False, groups=LIBRARIAN_GROUP
+    )
+    assessed_date = fields.Datetime(readonly=True, copy=False, groups=LIBRARIAN_GROUP)
     duplicate_of_id = fields.Many2one(
-        "library.suggestion", string="Duplicate of", readonly=True, copy=False
+        "library.suggestion",
+        string="Duplicate of",
+        readonly=True,
+        copy=False,
+        groups=LIBRARIAN_GROUP,
     )
 
-    unit_id = fields.Many2one("library.unit", string="Responsible Unit", index=True, tracking=True)
+    unit_id = fields.Many2one(
+        "library.unit",
+        string="Responsible Unit",
+        index=True,
+        tracking=True,
+        groups=LIBRARIAN_GROUP,
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Handler",
         index="btree_not_null",
         tracking=True,
         domain="[('id', 'in', unit_staff_ids)]",
+        groups=LIBRARIAN_GROUP,
     )
-    unit_staff_ids = fields.Many2many("res.users", compute="_compute_unit_staff_ids")
-    solution = fields.Html(string="Proposed Solution")
-    solution_by_id = fields.Many2one("res.users", readonly=True, copy=False)
-    solution_date = fields.Datetime(readonly=True, copy=False)
+    unit_staff_ids = fields.Many2many(
+        "res.users", compute="_compute_unit_staff_ids", groups=LIBRARIAN_GROUP
+    )
+    solution = fields.Html(string="Proposed Solution", groups=LIBRARIAN_GROUP)
+    solution_by_id = fields.Many2one(
+        "res.users", readonly=True, copy=False, groups=LIBRARIAN_GROUP
+    )
+    solution_date = fields.Datetime(readonly=True, copy=False, groups=LIBRARIAN_GROUP)
     approval_ids = fields.One2many(
-        "library.suggestion.approval", "suggestion_id", string="Approval Chain", readonly=True
+        "library.suggestion.approval",
+        "suggestion_id",
+        string="Approval Chain",
+        readonly=True,
+        groups=LIBRARIAN_GROUP,
     )
-    approved_by_id = fields.Many2one("res.users", readonly=True, copy=False)
-    approval_date = fields.Datetime(readonly=True, copy=False)
-    approval_comment = fields.Text(readonly=True, copy=False)
+    approved_by_id = fields.Many2one(
+        "res.users", readonly=True, copy=False, groups=LIBRARIAN_GROUP
+    )
+    approval_date = fields.Datetime(readonly=True, copy=False, groups=LIBRARIAN_GROUP)
+    approval_comment = fields.Text(readonly=True, copy=False, groups=LIBRARIAN_GROUP)
     reply = fields.Html(string="Reply to the Reader")
     first_reply_date = fields.Datetime(readonly=True, copy=False)
     done_date = fields.Datetime(string="Replied on", readonly=True, copy=False)
@@ -167,32 +229,65 @@ class LibrarySuggestion(models.Model):
         readonly=True,
         ondelete="set null",
         help="The survey answers whose comment became this suggestion.",
+        groups=LIBRARIAN_GROUP,
     )
     is_published = fields.Boolean(
         string="Published",
         copy=False,
         tracking=True,
-        help="Shown, anonymised, on the public page 'You said, we did'.",
+        help="Shown, anonymised, on the public page 'You said, we did': only the public "
+        "summary and the public reply, never what the reader wrote.",
+    )
+    public_summary = fields.Text(
+        copy=False,
+        tracking=True,
+        help="What the reader asked for, in the library's words, for the public page. "
+        "Written by a library manager; needed to publish.",
+    )
+    public_reply = fields.Text(
+        copy=False,
+        tracking=True,
+        help="What the library did, for the public page. Written by a library manager; "
+        "needed to publish.",
     )
 
     reply_deadline = fields.Datetime(compute="_compute_deadlines", store=True)
-    resolution_deadline = fields.Datetime(compute="_compute_deadlines", store=True)
+    resolution_deadline = fields.Datetime(
+        compute="_compute_deadlines", store=True, groups=LIBRARIAN_GROUP
+    )
     is_overdue = fields.Boolean(
-        string="Overdue", readonly=True, copy=False, index=True, help="A deadline was missed."
+        string="Overdue",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="A deadline was missed.",
+        groups=LIBRARIAN_GROUP,
     )
     overdue_share = fields.Float(
-        string="Overdue (%)", compute="_compute_durations", store=True, aggregator="avg"
+        string="Overdue (%)",
+        compute="_compute_durations",
+        store=True,
+        aggregator="avg",
+        groups=LIBRARIAN_GROUP,
     )
     reply_days = fields.Float(
-        string="Days to First Reply", compute="_compute_durations", store=True, aggregator="avg"
+        string="Days to First Reply",
+        compute="_compute_durations",
+        store=True,
+        aggregator="avg",
+        groups=LIBRARIAN_GROUP,
     )
     done_days = fields.Float(
-        string="Days to Reply", compute="_compute_durations", store=True, aggregator="avg"
+        string="Days to Reply",
+        compute="_compute_durations",
+        store=True,
+        aggregator="avg",
+        groups=LIBRARIAN_GROUP,
     )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
-    color = fields.Integer(compute="_compute_color")
+    color = fields.Integer(compute="_compute_color", groups=LIBRARIAN_GROUP)
 
     # ------------------------------------------------------------------
     # Computes
@@ -282,9 +377,10 @@ class LibrarySuggestion(models.Model):
         return suggestions
 
     def _check_step_fields(self, vals):
-        """The workflow's fields move only through the action_* steps;
-        publication and adoption are the managers' decisions."""
-        if self.env.context.get("library_suggestion_step") or self.env.su:
+        """The workflow's fields move only through the action_* steps (which
+        write as superuser after their own checks); adoption and publication
+        are the managers' decisions. No context key bypasses this."""
+        if self.env.su:
             return
         if STEP_FIELDS & set(vals):
             raise UserError(
@@ -292,15 +388,115 @@ class LibrarySuggestion(models.Model):
                     "The state and decisions of a suggestion change only through its steps."
                 )
             )
-        if {"adopted", "is_published"} & set(vals):
+        if MANAGER_FIELDS & set(vals):
             self._check_group(MANAGER_GROUP)
+
+    def _check_frozen_fields(self, vals):
+        """What was assessed, proposed, approved or replied does not change
+        afterwards, except through action_amend()."""
+        if self.env.su:
+            return
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        for suggestion in self:
+            for name, states in EDITABLE_STATES.items():
+                if name not in vals or suggestion.state in states:
+                    continue
+                field = self._fields[name]
+                new_value = field.convert_to_record(
+                    field.convert_to_cache(vals[name], suggestion), suggestion
+                )
+                if new_value == suggestion[name]:
+                    continue  # an unchanged value is no change
+                raise UserError(
+                    self.env._(
+                        "%(ref)s is %(state)s: %(field)s can no longer be changed. "
+                        "A library manager can correct it with Amend.",
+                        ref=suggestion.name,
+                        state=labels[suggestion.state],
+                        field=field._description_string(self.env),
+                    )
+                )
+
+    def _check_handler_change(self, vals):
+        """Who may set the handler (user_id).
+
+        Until the suggestion is assigned (received, assessed), any librarian
+        chooses or changes the handler: that is part of the assessment.
+        From the assignment on, the suggestion is its handler's work: a
+        librarian may take one that has no handler, or pass on their own;
+        moving a colleague's suggestion to someone else (a hand-over) is a
+        library manager's decision.
+        """
+        if self.env.su or "user_id" not in vals or self.env.user.has_group(MANAGER_GROUP):
+            return
+        new_user = vals["user_id"] or False
+        for suggestion in self:
+            current = suggestion.user_id
+            if suggestion.state in ("new", "assessed") or current.id == new_user:
+                continue
+            if current == self.env.user or (not current and new_user == self.env.uid):
+                continue
+            if not current:
+                raise AccessError(
+                    self.env._(
+                        "%(ref)s has no handler: a librarian can take it; only a library "
+                        "manager gives it to someone else.",
+                        ref=suggestion.name,
+                    )
+                )
+            raise AccessError(
+                self.env._(
+                    "%(ref)s is handled by %(user)s: only a library manager can hand it "
+                    "over to someone else.",
+                    ref=suggestion.name,
+                    user=current.name,
+                )
+            )
 
     def write(self, vals):
         self._check_step_fields(vals)
+        self._check_frozen_fields(vals)
+        self._check_handler_change(vals)
+        old_readers = {suggestion: suggestion.partner_id for suggestion in self}
         result = super().write(vals)
+        if "partner_id" in vals:
+            self._follow_reader_change(old_readers)
         if vals.get("adopted"):
             self._award_points()
         return result
+
+    def _follow_reader_change(self, old_readers):
+        """The reader follows their suggestion; a former reader stops
+        following it."""
+        for suggestion, old in old_readers.items():
+            if old == suggestion.partner_id:
+                continue
+            if old:
+                suggestion.sudo().message_unsubscribe(partner_ids=old.ids)
+            if suggestion.partner_id:
+                suggestion.sudo().message_subscribe(partner_ids=suggestion.partner_id.ids)
+
+    @api.constrains("is_published", "public_summary", "public_reply", "state")
+    def _check_publication(self):
+        for suggestion in self.filtered("is_published"):
+            if suggestion.state not in ("done", "closed"):
+                raise ValidationError(
+                    self.env._(
+                        "%(ref)s: only a suggestion that was replied to can be published.",
+                        ref=suggestion.name,
+                    )
+                )
+            if not (
+                (suggestion.public_summary or "").strip()
+                and (suggestion.public_reply or "").strip()
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "%(ref)s: write the public summary and the public reply before "
+                        "publishing it. The reader's own words are never published.",
+                        ref=suggestion.name,
+                    )
+                )
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
@@ -322,13 +518,13 @@ class LibrarySuggestion(models.Model):
         return super().message_new(msg_dict, custom_values=values)
 
     def _message_post_after_hook(self, message, msg_vals):
-        # A public answer by library staff counts as the first reply.
+        # A public answer by library staff counts as the first reply. The
+        # notices of _send_template are notifications, not comments.
         if (
             not self.first_reply_date
             and message.message_type == "comment"
             and message.subtype_id == self.env.ref("mail.mt_comment")
             and message.author_id.user_ids.filtered(lambda u: u._is_internal())
-            and not self.env.context.get("library_suggestion_notice")
         ):
             self.sudo().first_reply_date = fields.Datetime.now()
         return super()._message_post_after_hook(message, msg_vals)
@@ -339,7 +535,7 @@ class LibrarySuggestion(models.Model):
         template = self.env.ref(xmlid, raise_if_not_found=False)
         if not template or not (self.partner_id.email or self.email_from):
             return
-        self.with_context(library_suggestion_notice=True).message_post_with_source(
+        self.message_post_with_source(
             template,
             subtype_xmlid="mail.mt_comment",
             email_layout_xmlid="mail.mail_notification_light",
@@ -363,7 +559,7 @@ class LibrarySuggestion(models.Model):
 
     def _check_group(self, xmlid):
         if not self.env.user.has_group(xmlid):
-            raise UserError(
+            raise AccessError(
                 self.env._("Only library managers can do this.")
                 if xmlid == MANAGER_GROUP
                 else self.env._("Only librarians can do this.")
@@ -375,8 +571,8 @@ class LibrarySuggestion(models.Model):
         if self.env.user.has_group(MANAGER_GROUP):
             return
         for suggestion in self:
-            if self.env.user not in suggestion.unit_id._staff():
-                raise UserError(
+            if self.env.user not in suggestion.unit_id.sudo()._staff():
+                raise AccessError(
                     self.env._(
                         "Only members of %(unit)s can work on %(ref)s.",
                         unit=suggestion.unit_id.display_name or self.env._("the responsible unit"),
@@ -443,6 +639,7 @@ class LibrarySuggestion(models.Model):
 
     def action_reject(self, reason):
         """不予采纳, at assessment (librarians) or at approval (managers)."""
+        self._check_group(LIBRARIAN_GROUP)
         self._require(reason, self.env._("Give the reason, it is sent to the reader."))
         for suggestion in self:
             if suggestion.state == "approval":
@@ -497,6 +694,7 @@ class LibrarySuggestion(models.Model):
 
     def action_propose(self):
         """处理方案: the unit proposes a solution."""
+        self._check_group(LIBRARIAN_GROUP)
         self._check_state("assigned")
         self._check_unit_staff()
         for suggestion in self:
@@ -515,6 +713,7 @@ class LibrarySuggestion(models.Model):
 
     def action_submit_approval(self):
         """提交领导批示."""
+        self._check_group(LIBRARIAN_GROUP)
         self._check_state("proposed")
         self._check_unit_staff()
         for suggestion in self:
@@ -557,9 +756,10 @@ class LibrarySuggestion(models.Model):
         return True
 
     def action_done(self):
-        """The reply goes to the reader, with a rating request."""
+        """The reply goes to the reader, with a rating request; any
+        librarian sends it."""
+        self._check_group(LIBRARIAN_GROUP)
         self._check_state("approved")
-        self._check_unit_staff_or_librarian()
         for suggestion in self:
             suggestion._require(
                 suggestion.reply, self.env._("Write the reply to the reader first.")
@@ -576,12 +776,68 @@ class LibrarySuggestion(models.Model):
         self._write_step({"state": "closed"})
         return True
 
-    def _check_unit_staff_or_librarian(self):
-        if not self.env.user.has_group(LIBRARIAN_GROUP):
-            self._check_unit_staff()
-
     def _write_step(self, vals):
-        return self.with_context(library_suggestion_step=True).write(vals)
+        """Write the step's fields once the step checked role and state: as
+        superuser, so the write rules for users do not apply, with the
+        caller kept as the author (sudo() keeps env.uid)."""
+        return self.sudo().write(vals)
+
+    def action_amend(self, values, reason):
+        """A library manager corrects what is frozen (what the reader wrote,
+        the submission date, the solution, the reply): the old and the new
+        values and the reason are logged in the chatter, under the
+        manager's name."""
+        self._check_group(MANAGER_GROUP)
+        if not values:
+            raise UserError(self.env._("Change at least one field to amend the suggestion."))
+        unknown = set(values) - AMENDABLE_FIELDS
+        if unknown:
+            raise UserError(
+                self.env._(
+                    "Amend corrects only: %(fields)s.",
+                    fields=", ".join(
+                        self._fields[name]._description_string(self.env)
+                        for name in sorted(AMENDABLE_FIELDS)
+                    ),
+                )
+            )
+        self._require(reason, self.env._("Say why the suggestion is amended."))
+        for suggestion in self:
+            lines = []
+            for name in sorted(values):
+                field = self._fields[name]
+                before = suggestion._amend_display(name, suggestion[name])
+                after = suggestion._amend_display(
+                    name,
+                    field.convert_to_record(
+                        field.convert_to_cache(values[name], suggestion), suggestion
+                    ),
+                )
+                if before != after:
+                    lines.append(
+                        Markup("<li>%s: %s &#8594; %s</li>")
+                        % (field._description_string(self.env), before, after)
+                    )
+            if not lines:
+                continue
+            suggestion.sudo().write(values)
+            suggestion._log_step(
+                Markup("<p>%s</p><ul>%s</ul>")
+                % (self.env._("Amended: %(reason)s", reason=reason), Markup().join(lines))
+            )
+        return True
+
+    def _amend_display(self, name, value):
+        field = self._fields[name]
+        if field.type == "many2one":
+            return value.display_name or "-"
+        if field.type == "html":
+            return html2plaintext(value or "").strip() or "-"
+        if field.type == "selection":
+            return dict(field._description_selection(self.env)).get(value) or "-"
+        if field.type == "datetime":
+            return fields.Datetime.to_string(value) if value else "-"
+        return value or "-"
 
     def _add_approval_step(self, decision, comment):
         self.env["library.suggestion.approval"].sudo().create(
@@ -656,6 +912,7 @@ class LibrarySuggestion(models.Model):
 
     def action_view_ratings(self):
         self.ensure_one()
+        self._check_group(LIBRARIAN_GROUP)
         action = self.env["ir.actions.act_window"]._for_xml_id("rating.rating_rating_action")
         action["domain"] = [("res_model", "=", self._name), ("res_id", "=", self.id)]
         return action

@@ -10,6 +10,7 @@ from . import test_segmentation
 from . import test_usage_import
 from . import test_suggestion
 from . import test_suggestion_http
+from . import test_suggestion_security
 from . import test_satisfaction
 from . import test_satisfaction_http
 from . import test_outreach

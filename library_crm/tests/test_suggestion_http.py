@@ -182,22 +182,96 @@ class TestSuggestionPortal(HttpCase):
         points = self.url_open("/my/points")
         self.assertIn("+10", points.text)
 
-    def test_public_page_shows_published_suggestions_anonymised(self):
-        self.suggestion_a.sudo().write(
-            {
-                "state": "done",
-                "reply": "<p>We made floor 3 silent.</p>",
-                "is_published": True,
-                "done_date": "2026-11-20 10:00:00",
-            }
+    def test_public_page_shows_only_the_texts_written_for_publication(self):
+        public = {
+            "state": "done",
+            "reply": "<p>Private reply: we called Alpha on 138 0000 0000.</p>",
+            "done_date": "2026-11-20 10:00:00",
+            "public_summary": "A doctoral reader asked for quieter reading rooms.",
+            "public_reply": "Floor 3 is now a silent zone.",
+            "is_published": True,
+        }
+        self.suggestion_a.sudo().write(public)
+        other_company = self.env["res.company"].create({"name": "Branch Library"})
+        other = (
+            self.env["library.suggestion"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": self.reader_b.partner_id.id,
+                    "category_id": self.category.id,
+                    "subject": "Branch subject",
+                    "company_id": other_company.id,
+                }
+            )
         )
+        other.write({**public, "public_summary": "Branch library summary"})
         self.authenticate(None, None)
         page = self.url_open("/library/you-said-we-did")
         self.assertEqual(page.status_code, 200)
-        self.assertIn("Alpha wants quieter rooms", page.text)
-        self.assertIn("We made floor 3 silent.", page.text)
-        self.assertNotIn("Reader Alpha", page.text)
-        self.assertNotIn("Beta wants more sockets", page.text, "not published")
+        self.assertIn("A doctoral reader asked for quieter reading rooms.", page.text)
+        self.assertIn("Floor 3 is now a silent zone.", page.text)
+        self.assertIn("Reading rooms", page.text, "the category")
+        for private in (
+            "Alpha private text",  # the reader's own words
+            "Alpha wants quieter rooms",  # the reader's subject
+            "Private reply",  # the reply e-mailed to the reader
+            "Reader Alpha",
+            "Beta wants more sockets",  # not published
+            "Branch library summary",  # another company's
+        ):
+            self.assertNotIn(private, page.text)
+
+    def test_reader_cannot_read_internal_fields_over_rpc(self):
+        self.suggestion_a.with_user(self.librarian).action_accept()
+        self.authenticate("sug_reader_a", "sug_reader_a_pw1")
+
+        def read(fields):
+            return self.make_jsonrpc_request(
+                "/web/dataset/call_kw",
+                {
+                    "model": "library.suggestion",
+                    "method": "read",
+                    "args": [self.suggestion_a.ids, fields],
+                    "kwargs": {},
+                },
+            )
+
+        self.assertEqual(read(["subject"])[0]["subject"], "Alpha wants quieter rooms")
+        for field in ("solution", "approval_comment", "user_id", "assessed_by_id", "is_overdue"):
+            with (
+                self.subTest(field=field),
+                self.assertRaises(JsonRpcException) as refused,
+                self.assertLogs(level="WARNING"),
+            ):
+                read([field])
+            self.assertIn("AccessError", refused.exception.args[0])
+
+    def test_reader_cannot_move_their_suggestion_over_rpc(self):
+        self.authenticate("sug_reader_a", "sug_reader_a_pw1")
+        # A step refuses the wrong role; the write is refused whatever the
+        # context says (as a step-only field first, and by the access rights).
+        for method, args, error in (
+            ("action_accept", [], "AccessError"),
+            ("write", [{"state": "approved", "adopted": True}], "odoo.exceptions."),
+        ):
+            with (
+                self.subTest(method=method),
+                self.assertRaises(JsonRpcException) as refused,
+                self.assertLogs(level="WARNING"),
+            ):
+                self.make_jsonrpc_request(
+                    "/web/dataset/call_kw",
+                    {
+                        "model": "library.suggestion",
+                        "method": method,
+                        "args": [self.suggestion_a.ids, *args],
+                        "kwargs": {"context": {"library_suggestion_step": True}},
+                    },
+                )
+            self.assertIn(error, refused.exception.args[0])
+        self.assertEqual(self.suggestion_a.state, "new")
+        self.assertFalse(self.suggestion_a.adopted)
 
     def test_reports_render_real_pdfs(self):
         suggestion = self.suggestion_a

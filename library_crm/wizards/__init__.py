@@ -6,6 +6,7 @@ from . import library_usage_import
 from . import library_period_mixin
 from . import library_segment_summary
 from . import library_suggestion_decision
+from . import library_suggestion_amend
 from . import library_points_redemption
 from . import library_suggestion_register
 from . import library_survey_invitation
