@@ -99,7 +99,8 @@ class LibraryPointsTransaction(models.Model):
             )
         return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_by_users_or_spent(self):
         if not self.env.su:
             raise AccessError(self.env._("Points lines cannot be deleted."))
         amounts = defaultdict(int)
@@ -107,7 +108,6 @@ class LibraryPointsTransaction(models.Model):
             amounts[transaction.partner_id.id] -= transaction.points
         # Deleting an award the reader already spent fails like a redemption.
         self.env["library.points.balance"]._add(amounts)
-        return super().unlink()
 
     @api.model
     def _points_setting(self, setting, default):

@@ -258,7 +258,7 @@ class TestPointsConcurrency(TransactionCase):
             env["library.points.transaction"].create(
                 {"partner_id": reader.id, "points": 10, "reason": "adjustment"}
             )
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         self.reader_id = reader.id
         self.cursors = [self.registry.cursor(), self.registry.cursor()]
         self.addCleanup(self._cleanup)
@@ -269,7 +269,7 @@ class TestPointsConcurrency(TransactionCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["res.partner"].browse(self.reader_id).unlink()
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
 
     def _redeem(self, env):
         env["library.points.redemption"].create(
