@@ -70,6 +70,25 @@ class LibraryPointsBalance(models.Model):
         self.env["res.partner"].browse(list(amounts)).invalidate_recordset(["points_balance"])
 
     @api.model
+    def _reset(self, partners):
+        """Set the readers' balances to the sum of their lines, after lines
+        moved between readers in SQL (contact merge)."""
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO library_points_balance (partner_id, balance)
+                   SELECT p.id, COALESCE(SUM(t.points), 0)
+                     FROM res_partner p
+                LEFT JOIN library_points_transaction t ON t.partner_id = p.id
+                    WHERE p.id = ANY(%s)
+                 GROUP BY p.id
+                 ON CONFLICT (partner_id) DO UPDATE SET balance = EXCLUDED.balance""",
+                partners.ids,
+            )
+        )
+        self.invalidate_model(["balance"])
+        partners.invalidate_recordset(["points_balance"])
+
+    @api.model
     def _get(self, partners):
         """{partner_id: balance} as this transaction sees it."""
         self.env.cr.execute(

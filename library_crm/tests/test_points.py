@@ -147,6 +147,19 @@ class TestPointsLedger(PointsCase):
         redemption.sudo().unlink()
         self._assert_balance(10)
 
+    def test_merging_contacts_keeps_their_points(self):
+        # A contact that earned points before it was known as the reader.
+        duplicate = self.env["res.partner"].create({"name": "王晓明 (copy)"})
+        self._suggestion()
+        self.Transaction.sudo().create(
+            {"partner_id": duplicate.id, "points": 3, "reason": "adjustment"}
+        )
+        self.env["base.partner.merge.automatic.wizard"]._merge(
+            (self.reader | duplicate).ids, self.reader, extra_checks=False
+        )
+        self.assertFalse(duplicate.exists())
+        self._assert_balance(13)
+
 
 @tagged("post_install", "-at_install")
 class TestPointsAdoption(PointsCase):
