@@ -12,6 +12,7 @@ from . import library_suggestion_category
 from . import library_suggestion_approval
 from . import library_suggestion
 from . import library_points_transaction
+from . import library_points_balance
 from . import library_satisfaction_dimension
 from . import survey_question
 from . import survey_user_input

@@ -458,11 +458,14 @@ class LibrarySuggestion(models.Model):
         self._check_frozen_fields(vals)
         self._check_handler_change(vals)
         old_readers = {suggestion: suggestion.partner_id for suggestion in self}
+        unadopted = self.filtered("adopted") if "adopted" in vals and not vals["adopted"] else None
         result = super().write(vals)
         if "partner_id" in vals:
             self._follow_reader_change(old_readers)
         if vals.get("adopted"):
             self._award_points()
+        if unadopted:
+            unadopted._reverse_points()
         return result
 
     def _follow_reader_change(self, old_readers):
@@ -870,6 +873,27 @@ class LibrarySuggestion(models.Model):
                 "points_suggestion_adopted",
                 10,
             )
+
+    def _reverse_points(self):
+        """A suggestion no longer adopted takes back the points it earned,
+        once; points the reader already spent stay spent, and the suggestion
+        says so."""
+        Transaction = self.env["library.points.transaction"]
+        for suggestion in self.filtered("partner_id"):
+            reversed_points, earned = Transaction._reverse_award(
+                suggestion.partner_id, "suggestion_adopted", suggestion, suggestion.name
+            )
+            if reversed_points < earned:
+                suggestion.sudo().message_post(
+                    body=self.env._(
+                        "No longer adopted: %(reversed)s of the %(earned)s points it earned "
+                        "were taken back; %(reader)s already spent the rest.",
+                        reversed=reversed_points,
+                        earned=earned,
+                        reader=suggestion.partner_id.display_name,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
 
     def rating_apply(
         self,

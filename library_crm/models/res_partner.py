@@ -194,13 +194,9 @@ class ResPartner(models.Model):
             partner.suggestion_count = counts.get(partner._origin, 0)
 
     def _compute_points_balance(self):
-        balances = dict(
-            self.env["library.points.transaction"]
-            .sudo()
-            ._read_group([("partner_id", "in", self.ids)], ["partner_id"], ["points:sum"])
-        )
+        balances = self.env["library.points.balance"]._get(self._origin)
         for partner in self:
-            partner.points_balance = balances.get(partner._origin, 0)
+            partner.points_balance = balances.get(partner._origin.id, 0)
 
     @api.depends("card_expiry_date")
     def _compute_is_card_expired(self):

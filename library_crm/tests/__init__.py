@@ -16,3 +16,4 @@ from . import test_satisfaction_http
 from . import test_outreach
 from . import test_outreach_http
 from . import test_rpc_security
+from . import test_points

@@ -72,7 +72,7 @@ class TestAccess(LibraryCrmCase):
             "library.segment.summary": ("read write create", ""),
             "library.suggestion": ("read write create unlink", "read write create"),
             "library.suggestion.approval": ("read", "read"),
-            "library.points.transaction": ("read write create unlink", "read create"),
+            "library.points.transaction": ("read", "read"),
             "library.suggestion.decision": ("read write create", "read write create"),
             "library.points.redemption": ("read write create", "read write create"),
             "library.suggestion.register": ("read write create", ""),

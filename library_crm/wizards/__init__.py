@@ -11,3 +11,4 @@ from . import library_points_redemption
 from . import library_suggestion_register
 from . import library_survey_invitation
 from . import library_satisfaction_report
+from . import base_partner_merge
