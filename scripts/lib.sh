@@ -114,7 +114,7 @@ ensure_postgres() {
 }
 
 # A throw-away PostgreSQL cluster whose clock, like the tests' own, runs
-# LIBRARY_CRM_CLOCK_SHIFT ahead (libfaketime): the shifted test run needs the
+# LIBRARY_CRM_CLOCK_SHIFT (days, +400d) ahead (libfaketime): the shifted test run needs the
 # database's now() (create_date, write_date, SQL date arithmetic) to agree
 # with Python's today. It lives in $STATE_DIR/pg-shifted and is stopped by
 # stop_shifted_postgres.
@@ -122,17 +122,16 @@ CLOCK_SHIFT="${LIBRARY_CRM_CLOCK_SHIFT:-+400d}"
 SHIFTED_PGDATA="$STATE_DIR/pg-shifted"
 SHIFTED_PGPORT="${LIBRARY_CRM_SHIFTED_PGPORT:-5434}"
 
-faketime_env() {  # sets FAKETIME_ENV: the env prefix that shifts a command's clock
+faketime_env() {  # sets FAKETIME_ENV: the env prefix that shifts a server's clock
     local lib
     lib="$(dpkg -L libfaketime 2>/dev/null | grep -m1 '/libfaketimeMT\.so\.1$' || true)"
     [ -n "$lib" ] || die "the shifted-clock run needs libfaketime (apt-get install faketime)"
-    # Monotonic clocks stay real: timeouts and the browser's timers keep working.
+    # Monotonic clocks stay real: the server's timeouts keep working.
     FAKETIME_ENV=(env LD_PRELOAD="$lib" FAKETIME="$CLOCK_SHIFT" FAKETIME_DONT_FAKE_MONOTONIC=1)
 }
 
-shifted() {  # run a command with the shifted clock
-    faketime_env
-    "${FAKETIME_ENV[@]}" "$@"
+shifted_python() {  # the venv's Python with its clock shifted (scripts/shifted_clock.py)
+    "$VENV/bin/python" "$REPO/scripts/shifted_clock.py" "$CLOCK_SHIFT" "$@"
 }
 
 start_shifted_postgres() {

@@ -8,8 +8,9 @@
 #            data, then the system tests (a real server driven over JSON-RPC)
 #   demo     the addon suite on a database with demo data
 #   shifted  the addon suite with the clock LIBRARY_CRM_CLOCK_SHIFT (+400d)
-#            ahead, for Odoo and for a throw-away PostgreSQL cluster alike,
-#            so that no test can depend on today's date
+#            ahead, for Odoo's Python (scripts/shifted_clock.py) and for a
+#            throw-away PostgreSQL cluster (libfaketime) alike, so that no
+#            test can depend on today's date
 # Extra arguments after -- go to every pytest run (e.g. -- -k import).
 # Environment: ODOO_SRC, LIBRARY_CRM_TEST_DB (library_crm_test),
 # LIBRARY_CRM_CLOCK_SHIFT, PGHOST/PGPORT/PGUSER; see README.md.
@@ -49,11 +50,10 @@ fi
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"
 status=0
 
-# $1 = run name; the rest is a command prefix (empty, or the shifted clock).
-# Builds a fresh database for the run and runs the addon suite on it.
+# $1 = run name. Builds a fresh database for the run and runs the addon
+# suite on it; the shifted run's Python runs with the shifted clock.
 addon_run() {
     local run="$1" db conf demo=()
-    shift
     db="$DB"
     [ "$run" = demo ] && db="${DB}_demo" && demo=(--with-demo)
     conf="$STATE_DIR/test-$run.conf"
@@ -61,11 +61,16 @@ addon_run() {
     log "[$run] building a fresh test database $db"
     dropdb --if-exists --force "$db"
     rm -rf "$STATE_DIR/data/filestore/$db"
-    "$@" "$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" -i library_crm "${demo[@]}" \
+    local python=("$VENV/bin/python") pytest=("$VENV/bin/pytest")
+    if [ "$run" = shifted ]; then
+        python=(shifted_python)
+        pytest=(shifted_python -m pytest)
+    fi
+    "${python[@]}" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" -i library_crm "${demo[@]}" \
         --load-language=zh_CN --stop-after-init --log-level=warn
     log "[$run] addon tests (pytest-odoo, HTTP server on for tours)"
     cd "$REPO"
-    PYTHONPATH="$ODOO_SRC" "$@" "$VENV/bin/pytest" library_crm/tests \
+    PYTHONPATH="$ODOO_SRC" "${pytest[@]}" library_crm/tests \
         --odoo-config="$conf" --odoo-database="$db" --odoo-http --odoo-log-level=warn \
         --junitxml="$REPORTS/addon-$run.xml" -o junit_suite_name="addon-$run" \
         -p no:cacheprovider "${pytest_args[@]}" || status=$?
@@ -92,7 +97,7 @@ for run in "${runs[@]}"; do
             (
                 export PGHOST="$SHIFTED_PGDATA/run" PGPORT="$SHIFTED_PGPORT" PGUSER=odoo PGDATABASE=postgres
                 status=0
-                addon_run shifted shifted
+                addon_run shifted
                 exit $status
             ) || status=$?
             stop_shifted_postgres
