@@ -17,6 +17,7 @@ libfaketime is not used for Python itself: with Python 3.11 its
 """
 
 import datetime
+import os
 import runpy
 import sys
 
@@ -35,6 +36,7 @@ def main():
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     else:
         sys.argv = [target, *sys.argv[3:]]
+        sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
         runpy.run_path(target, run_name="__main__")
 
 

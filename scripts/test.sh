@@ -66,8 +66,12 @@ addon_run() {
         python=(shifted_python)
         pytest=(shifted_python -m pytest)
     fi
-    "${python[@]}" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" -i library_crm "${demo[@]}" \
-        --load-language=zh_CN --stop-after-init --log-level=warn
+    if ! "${python[@]}" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" -i library_crm "${demo[@]}" \
+        --load-language=zh_CN --stop-after-init --log-level=warn; then
+        log "[$run] installing library_crm failed"
+        status=1
+        return
+    fi
     log "[$run] addon tests (pytest-odoo, HTTP server on for tours)"
     cd "$REPO"
     PYTHONPATH="$ODOO_SRC" "${pytest[@]}" library_crm/tests \
