@@ -23,7 +23,7 @@ MAX_RECORD_LINES = 20
 DEFAULT_IMPORT_MAX_MB = 50
 # An XLSX is a zip: refuse it when its parts would take more than this once
 # uncompressed, before openpyxl opens it (a "zip bomb" is small on disk).
-XLSX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+XLSX_MAX_UNCOMPRESSED = 100 * 1024 * 1024
 
 # Cell content a spreadsheet would run as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
