@@ -36,6 +36,7 @@ class LibraryUsageImport(Command):
 
         # Imported once the configuration is parsed.
         from odoo import SUPERUSER_ID, api
+        from odoo.exceptions import UserError
         from odoo.modules.registry import Registry
 
         registry = Registry(args.database)
@@ -43,6 +44,7 @@ class LibraryUsageImport(Command):
         from odoo.addons.library_crm.wizards.import_columns import rejected_writer
 
         shown = []
+        failed = []
         with contextlib.ExitStack() as stack:
             write = None
             if args.rejected:
@@ -68,8 +70,17 @@ class LibraryUsageImport(Command):
                     elif len(shown) < 20:
                         shown.extend((path, line, reason) for line, reason, _c in batch[:20])
 
-                with open(path, "rb") as stream:
-                    result = Import._import_stream(stream, args.source, on_rejected=on_rejected)
+                try:
+                    with open(path, "rb") as stream:
+                        result = Import._import_stream(
+                            stream, args.source, on_rejected=on_rejected
+                        )
+                except (UserError, OSError) as exc:
+                    # A file that cannot be read at all stops only itself.
+                    cr.rollback()
+                    failed.append(path)
+                    print(f"{path}: not imported: {exc}", file=sys.stderr)
+                    continue
                 cr.commit()
                 print(
                     f"{path}: {result['imported']} imported, {result['duplicates']} already "
@@ -81,4 +92,4 @@ class LibraryUsageImport(Command):
                 print(f"segments recomputed for {count} readers")
         for path, line, reason in shown[:20]:
             print(f"{path}:{line}: {reason}", file=sys.stderr)
-        return 0
+        return 1 if failed else 0

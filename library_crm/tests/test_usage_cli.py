@@ -30,7 +30,7 @@ class TestUsageCli(LibraryCrmCase):
             out.write(data)
         return path
 
-    def _run(self, *args):
+    def _run(self, *args, code=0):
         command = find_command("library_usage_import")
         stdout, stderr = io.StringIO(), io.StringIO()
         with (
@@ -39,8 +39,8 @@ class TestUsageCli(LibraryCrmCase):
             contextlib.redirect_stdout(stdout),
             contextlib.redirect_stderr(stderr),
         ):
-            code = command().run(["-d", self.env.cr.dbname, *args])
-        self.assertEqual(code, 0)
+            returned = command().run(["-d", self.env.cr.dbname, *args])
+        self.assertEqual(returned, code)
         return stdout.getvalue(), stderr.getvalue()
 
     def test_bad_cells_rejected_to_file_good_rows_kept_rerun_idempotent(self):
@@ -98,4 +98,18 @@ class TestUsageCli(LibraryCrmCase):
         self.assertIn(f"{gbk}:2: Not a date and time", err)
         self.assertEqual(
             self.env["library.usage"].search_count([("partner_id", "=", self.reader.id)]), 401
+        )
+
+    def test_unreadable_file_stops_only_itself(self):
+        no_columns = self._path("no_columns.csv", b"a,b\n1,2\n")
+        binary = self._path("binary.csv", b"card number,kind,date\n\x80\xff\xfe\x81\n")
+        good = self._path("good.csv", b"card number,kind,date\n2024000001,loan,2026-03-01\n")
+        missing = os.path.join(self.tmp.name, "missing.csv")
+        out, err = self._run("--source", "ils", no_columns, binary, missing, good, code=1)
+        self.assertIn(f"{no_columns}: not imported: The first row must name the columns", err)
+        self.assertIn(f"{binary}: not imported: The file is neither UTF-8 nor GBK", err)
+        self.assertIn(f"{missing}: not imported:", err)
+        self.assertIn(f"{good}: 1 imported, 0 already there, 0 rejected", out)
+        self.assertEqual(
+            self.env["library.usage"].search_count([("partner_id", "=", self.reader.id)]), 1
         )

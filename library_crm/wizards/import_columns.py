@@ -141,7 +141,8 @@ def _parse_strict(lines, dialect):
 def iter_records(text_stream, dialect, width=None, first_line=1):
     """Yield (line number, cells, error) for each record of a CSV text
     stream, error being None, "quote" (a quote that never closes: the cells
-    are then the line as one text) or "long" (a line too long, no cells).
+    are then the line as one text), "nul" (a NUL character the csv module
+    of Python < 3.11 refuses) or "long" (a line too long, no cells).
     A bad record costs only its own line: the records after it are read as
     usual. A quoted cell may span lines, but a record
     spanning lines must then parse cleanly into `width` cells, else its
@@ -163,7 +164,13 @@ def iter_records(text_stream, dialect, width=None, first_line=1):
             continue
         record = [line]
         if dialect.quotechar not in line:
-            yield line_no, next(csv.reader(record, dialect), []), None
+            try:
+                cells = next(csv.reader(record, dialect), [])
+            except csv.Error:  # NUL characters, before Python 3.11
+                cells = [line.rstrip("\r\n").replace("\x00", "")]
+                yield line_no, cells, "nul"
+            else:
+                yield line_no, cells, None
             continue
         state, rows = _parse_strict(record, dialect)
         while state == "open" and len(record) < MAX_RECORD_LINES:
