@@ -185,3 +185,18 @@ class TestPortalBadInput(HttpCase):
             body="From the library", attachments=[("page.html", b"<html></html>")]
         )
         self.assertEqual(staff_post.attachment_ids.name, "page.html")
+
+    def test_huge_ids_in_urls(self):
+        """Ids beyond any integer column answer with a page, not a 500
+        (a guard: main already passes)."""
+        self.authenticate("bad_reader", "bad_reader_pw1")
+        huge = "99999999999999999999"
+        for url, redirected in (
+            (f"/my/suggestions/{huge}", True),
+            (f"/my/liaison-reviews/{huge}", True),
+            (f"/my/suggestions/page/{huge}", False),
+        ):
+            with self.subTest(url=url):
+                response = self.url_open(url)
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(huge not in response.url, redirected)
