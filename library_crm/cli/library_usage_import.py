@@ -1,6 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """odoo-bin library_usage_import: load a usage export for scheduled jobs.
 
+Files of any size are streamed (read in pieces, checked in PostgreSQL), and
+rejected rows are written to the --rejected file as they are read back.
+
 odoo-bin --addons-path=ADDONS library_usage_import -c odoo.conf -d DB --source ils loans.csv
 
 The addons path (with library_crm on it) goes before the command name: Odoo
@@ -8,7 +11,7 @@ looks for addon commands there before it reads the configuration file.
 """
 
 import argparse
-import csv
+import contextlib
 import sys
 
 from odoo.cli.command import Command
@@ -33,32 +36,60 @@ class LibraryUsageImport(Command):
 
         # Imported once the configuration is parsed.
         from odoo import SUPERUSER_ID, api
+        from odoo.exceptions import UserError
         from odoo.modules.registry import Registry
 
         registry = Registry(args.database)
-        rejected = []
-        with registry.cursor() as cr:
+        # The addon's own code, loaded with the registry.
+        from odoo.addons.library_crm.wizards.import_columns import rejected_writer
+
+        shown = []
+        failed = []
+        with contextlib.ExitStack() as stack:
+            write = None
+            if args.rejected:
+                out = stack.enter_context(
+                    open(args.rejected, "w", newline="", encoding="utf-8-sig")
+                )
+                write = rejected_writer(out)
+            cr = stack.enter_context(registry.cursor())
             env = api.Environment(cr, SUPERUSER_ID, {})
             Import = env["library.usage.import"]
             for path in args.files:
-                with open(path, "rb") as stream:
-                    result = Import._import_stream(stream, args.source)
+                # Rejected rows go to the file as they are read back, never
+                # all held in memory.
+                started = []
+
+                def on_rejected(header, batch, path=path, started=started):
+                    if write:
+                        if not started:
+                            started.append(path)
+                            write(["File", "Row", "Reason", *header])
+                        for line, reason, cells in batch:
+                            write([path, line, reason, *cells])
+                    elif len(shown) < 20:
+                        shown.extend((path, line, reason) for line, reason, _c in batch[:20])
+
+                try:
+                    with open(path, "rb") as stream:
+                        result = Import._import_stream(
+                            stream, args.source, on_rejected=on_rejected
+                        )
+                except (UserError, OSError) as exc:
+                    # A file that cannot be read at all stops only itself.
+                    cr.rollback()
+                    failed.append(path)
+                    print(f"{path}: not imported: {exc}", file=sys.stderr)
+                    continue
                 cr.commit()
-                rejected += [(path, *row) for row in result["rejected"]]
                 print(
                     f"{path}: {result['imported']} imported, {result['duplicates']} already "
-                    f"there, {len(result['rejected'])} rejected"
+                    f"there, {result['rejected_count']} rejected"
                 )
             if args.recompute:
                 count = env["library.segmentation"]._recompute(full=False)
                 cr.commit()
                 print(f"segments recomputed for {count} readers")
-        if args.rejected and rejected:
-            with open(args.rejected, "w", newline="", encoding="utf-8-sig") as out:
-                writer = csv.writer(out)
-                for path, line, reason, cells in rejected:
-                    writer.writerow([path, line, reason, *cells])
-        elif rejected:
-            for path, line, reason, _cells in rejected[:20]:
-                print(f"{path}:{line}: {reason}", file=sys.stderr)
-        return 0
+        for path, line, reason in shown[:20]:
+            print(f"{path}:{line}: {reason}", file=sys.stderr)
+        return 1 if failed else 0

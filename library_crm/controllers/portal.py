@@ -5,27 +5,27 @@ from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 from odoo.tools import plaintext2html
-from odoo.tools.mimetypes import guess_mimetype
 
+from odoo.addons.mail.controllers.attachment import AttachmentController
+from odoo.addons.mail.tools.discuss import add_guest_to_context
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from ..models.library_liaison_review import SCORE_FIELDS
-from ..models.res_partner import CONSENT_FIELDS
-
-ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
-ATTACHMENT_MAX_FILES = 3
-ATTACHMENT_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".txt", ".doc", ".docx", ".xlsx")
-# Checked on the content too, so a renamed web page or script is refused.
-ATTACHMENT_MIMETYPES = (
-    "application/pdf",
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "text/plain",
-    "application/msword",
-    "application/vnd.openxmlformats-officedocument.",
+from ..models.library_suggestion_attachment import (
+    ATTACHMENT_EXTENSIONS,
+    ATTACHMENT_MAX_BYTES,
+    ATTACHMENT_MAX_FILES,
+    attachment_error,
 )
+from ..models.res_partner import CONSENT_FIELDS
+from ..wizards.import_columns import is_digits
+
+
+def _form_text(post, name):
+    """A form field as stripped text; NUL characters, which PostgreSQL text
+    cannot hold, are dropped."""
+    return (post.get(name) or "").replace("\x00", "").strip()
 
 
 class LibraryCrmPortal(CustomerPortal):
@@ -157,12 +157,11 @@ class LibraryCrmPortal(CustomerPortal):
         """What the reader typed (kept when the form comes back), the values
         to store, the files and the errors by field."""
         typed = {
-            "category_id": (post.get("category_id") or "").strip(),
-            "subject": (post.get("subject") or "").strip(),
-            "description": (post.get("description") or "").strip(),
+            name: _form_text(post, name) for name in ("category_id", "subject", "description")
         }
         errors = {}
-        category_id = int(typed["category_id"]) if typed["category_id"].isdigit() else 0
+        # is_digits, not str.isdigit(): int("²") raises.
+        category_id = int(typed["category_id"]) if is_digits(typed["category_id"], 9) else 0
         if category_id not in categories.ids:
             errors["category_id"] = request.env._("Choose what your suggestion is about.")
         if not typed["subject"]:
@@ -179,21 +178,10 @@ class LibraryCrmPortal(CustomerPortal):
             )
         for upload in uploads[:ATTACHMENT_MAX_FILES]:
             content = upload.read(ATTACHMENT_MAX_BYTES + 1)
-            name = upload.filename
-            if not name.lower().endswith(ATTACHMENT_EXTENSIONS) or not guess_mimetype(
-                content
-            ).startswith(ATTACHMENT_MIMETYPES):
-                errors["attachments"] = request.env._(
-                    "%(name)s: this type of file is not accepted.", name=name
-                )
-            elif len(content) > ATTACHMENT_MAX_BYTES:
-                errors["attachments"] = request.env._(
-                    "%(name)s is larger than %(size)s MB.",
-                    name=name,
-                    size=ATTACHMENT_MAX_BYTES // (1024 * 1024),
-                )
+            if error := attachment_error(request.env, upload.filename, content):
+                errors["attachments"] = error
             else:
-                files.append((name, content))
+                files.append((upload.filename, content))
         values = {
             "category_id": category_id,
             "subject": typed["subject"],
@@ -360,13 +348,13 @@ class LibraryCrmPortal(CustomerPortal):
     def _parse_review_form(self, post):
         """Return what the contact typed, the values to store, and the errors
         by field; nothing typed is lost when the form comes back."""
-        typed = {name: (post.get(name) or "").strip() for name in (*SCORE_FIELDS, "summary")}
-        typed["department_comment"] = (post.get("department_comment") or "").strip()
+        typed = {name: _form_text(post, name) for name in (*SCORE_FIELDS, "summary")}
+        typed["department_comment"] = _form_text(post, "department_comment")
         errors = {}
         values = {}
         for name in SCORE_FIELDS:
             score = typed[name]
-            if not score.isdigit() or not 1 <= int(score) <= 5:
+            if not is_digits(score, 1) or not 1 <= int(score) <= 5:
                 errors[name] = request.env._("Choose a score from 1 to 5.")
             else:
                 values[name] = int(score)
@@ -375,3 +363,17 @@ class LibraryCrmPortal(CustomerPortal):
         values["summary"] = plaintext2html(typed["summary"])
         values["department_comment"] = typed["department_comment"]
         return typed, values, errors
+
+
+class LibraryCrmAttachmentController(AttachmentController):
+    @http.route()
+    @add_guest_to_context
+    def mail_attachment_upload(self, ufile, thread_id, thread_model, is_pending=False, **kwargs):
+        """A reader's file for a suggestion's chatter meets the policy of the
+        submission form; the post itself checks it again (message_post)."""
+        if thread_model == "library.suggestion" and not request.env.user._is_internal():
+            content = ufile.read(ATTACHMENT_MAX_BYTES + 1)
+            ufile.seek(0)
+            if error := attachment_error(request.env, ufile.filename, content):
+                return request.make_json_response({"error": error})
+        return super().mail_attachment_upload(ufile, thread_id, thread_model, is_pending, **kwargs)

@@ -38,3 +38,4 @@ from . import library_new_title
 from . import library_journey
 from . import library_journey_message
 from . import library_mailing_result
+from . import library_suggestion_attachment

@@ -8,6 +8,8 @@ from . import test_liaison
 from . import test_liaison_http
 from . import test_segmentation
 from . import test_usage_import
+from . import test_usage_cli
+from . import test_portal_input
 from . import test_suggestion
 from . import test_suggestion_http
 from . import test_suggestion_security

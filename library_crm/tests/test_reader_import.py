@@ -2,13 +2,17 @@
 import base64
 import csv
 import io
+import zipfile
 from datetime import date
+from unittest.mock import patch
 
+from freezegun import freeze_time
 from openpyxl import Workbook
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from ..wizards.import_columns import XLSX_MAX_UNCOMPRESSED
 from .common import LibraryCrmCase
 
 HEADER = (
@@ -247,3 +251,94 @@ class TestReaderImport(LibraryCrmCase):
                 }
             ],
         )
+
+    @freeze_time("2026-06-01 12:00:00")
+    def test_malformed_cells_are_rejected_rows_good_rows_kept(self):
+        """Each bad cell is one rejected row with its reason; every good row
+        of the same file is imported."""
+        padding = [f"P{n:04d},Padding {n},,,,,,,," for n in range(400)]
+        content = "\r".join(
+            [
+                HEADER,
+                "Z1,Zero Year,,,,,,,0000-01-01,",
+                "Z2,Bad Time,,,,,,,2001-01-01 10:00:61,",
+                "Z3,Huge Year,,,,,,99999999999,,",
+                "Z5,Nul\x00Byte,,,,,,,,",
+                "Z6,Born Tomorrow,,,,,,,2026-06-02,",
+                "Z7,Born Today,,,,,,,2026-06-01,",
+                'Z8,"Stray quote,,,,,,,,',
+                "Z9,After The Quote,,,,,,,,",
+                'Z10,"Li ""Ann"" Hua",,,,,,,,',
+                'Z11,=HYPERLINK("http://x"),,,,,,,,2031-01-01 bad',
+                *padding,
+                "Z12,王小二,,,本科生,,,,,",
+                "",
+            ]
+        )
+        data = content.encode("gbk")
+        # Text that is not UTF-8 only comes after the first 8 KB.
+        self.assertGreater(data.index("王".encode("gbk")), 8192)
+        wizard = self._import(data)
+        self.assertEqual((wizard.created_count, wizard.rejected_count), (404, 7))
+        self.assertEqual(self._reader("Z10").name, 'Li "Ann" Hua')
+        self.assertEqual(self._reader("Z12").name, "王小二")
+        self.assertEqual(self._reader("Z7").birthdate, date(2026, 6, 1))
+        self.assertTrue(self._reader("Z9"))
+        rows = self._rejected_rows(wizard)
+        reasons = {row[0]: row[1] for row in rows[1:]}
+        birthdate = "Birthdate is not a date (use YYYY-MM-DD)."
+        year = "Enrollment year is not a year."
+        self.assertEqual(
+            reasons,
+            {
+                "2": birthdate,
+                "3": birthdate,
+                "4": year,
+                "5": "The row contains a NUL character (binary data).",
+                "6": "Birthdate is in the future.",
+                "8": "A quotation mark opens a cell that never closes; the row was not read.",
+                "11": "Card expiry is not a date (use YYYY-MM-DD).",
+            },
+        )
+        by_line = {row[0]: row for row in rows[1:]}
+        self.assertEqual(by_line["11"][3], '\'=HYPERLINK("http://x")')
+        self.assertEqual(by_line["5"][3], "NulByte")
+        self.assertEqual(by_line["8"][2], 'Z8,"Stray quote,,,,,,,,')
+        self.assertFalse(self._reader("Z5") | self._reader("Z6") | self._reader("Z8"))
+        # A rerun creates nothing.
+        again = self._import(data)
+        self.assertEqual((again.created_count, again.updated_count), (0, 0))
+        # "²" is a digit to str.isdigit(), not to int(): a rejected row, no error.
+        wizard = self._import(self._csv("Z4,Super Two,,,,,,²⁰²⁵,,", "Z13,Fine,,,,,,2025,,"))
+        self.assertEqual((wizard.created_count, wizard.error_ids.reason), (1, year))
+
+    def test_size_limit(self):
+        self.env["ir.config_parameter"].sudo().set_param("library_crm.import_max_mb", "1")
+        lines = [f"L{n:06d},Reader {n},,,,,,,," for n in range(60000)]
+        content = self._csv(*lines)
+        self.assertGreater(len(content), 1024 * 1024)
+        with self.assertRaisesRegex(UserError, "larger than 1 MB"):
+            self._import(content)
+        self.assertFalse(self._reader("L000001"))
+
+    def test_xlsx_zip_bomb_refused_before_opening(self):
+        workbook = Workbook()
+        workbook.active.append(["读者证号", "姓名"])
+        workbook.active.append(["X1", "Bomb"])
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        # A part that inflates far beyond the limit: small on disk.
+        with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive:
+            with archive.open("xl/media/padding.bin", "w", force_zip64=True) as part:
+                chunk = b"\0" * (1024 * 1024)
+                for _n in range(XLSX_MAX_UNCOMPRESSED // len(chunk) + 1):
+                    part.write(chunk)
+        content = buffer.getvalue()
+        self.assertLess(len(content), 2 * 1024 * 1024)
+        with (
+            patch("odoo.addons.library_crm.wizards.library_reader_import.load_workbook") as load,
+            self.assertRaisesRegex(UserError, "once uncompressed"),
+        ):
+            self._import(content, filename="bomb.xlsx")
+        load.assert_not_called()
+        self.assertFalse(self._reader("X1"))

@@ -12,12 +12,13 @@ from .common import LibraryCrmCase
 @tagged("post_install", "-at_install")
 class TestUsageImport(LibraryCrmCase):
     def _import(self, text, source="ils", user=None):
+        content = text if isinstance(text, bytes) else text.encode()
         wizard = (
             self.env["library.usage.import"]
             .with_user(user or self.user_manager)
             .create(
                 {
-                    "file": base64.b64encode(text.encode()),
+                    "file": base64.b64encode(content),
                     "source": source,
                     "filename": "loans.csv",
                 }
@@ -60,7 +61,7 @@ class TestUsageImport(LibraryCrmCase):
                 "6": "Not a date and time (use YYYY-MM-DD HH:MM).",
                 "7": "Not a date and time (use YYYY-MM-DD HH:MM).",
                 "8": "Unknown kind of usage.",
-                "9": "Quantity is not a whole number of zero or more.",
+                "9": "Quantity is not a whole number from 0 to 999999999.",
                 "10": "Wrong number of columns.",
             },
         )
@@ -72,6 +73,105 @@ class TestUsageImport(LibraryCrmCase):
         )
         # The same reference from another source is another record.
         self.assertEqual(self._import(content, source="gate").imported_count, 3)
+
+    def _rejected(self, wizard):
+        text = base64.b64decode(wizard.rejected_file).decode("utf-8-sig")
+        return list(csv.reader(io.StringIO(text)))
+
+    def _usage(self, ref):
+        return self.env["library.usage"].search([("external_ref", "=", ref)])
+
+    def test_malformed_cells_are_rejected_rows_good_rows_kept(self):
+        """Each bad cell is one rejected row with its reason; COPY never
+        aborts and every good row of the file is imported."""
+        content = "\n".join(
+            [
+                "读者证号,类型,时间,数量,流水号,资源",
+                "2024000001,loan,2026-03-01 10:00,1,M1,good",
+                "2024000001,loan,0000-01-01,1,M2,",
+                "2024000001,loan,2026-03-01 10:00:61,1,M3,",
+                "2024000001,loan,2026-03-01,99999999999,M4,",
+                "2024000001,loan,2026-03-01,1,M5,nul\x00byte",
+                "2024000001,loan,2026-03-01,²,M6,",
+                '2024000001,loan,2026-03-01,1,M7,"never closed',
+                "2024000001,loan,2026-03-01,1,M8,after the stray quote",
+                '2024000001,loan,2026-03-01,1,M9,"a ""b"" c"',
+                'UNKNOWN,loan,2026-03-01,1,M10,=HYPERLINK("http://x")',
+                "2024000001,visit,2026-03-01,1,M11,",
+                "2024000001,loan,2026-03-01,1,M12,,",
+                "2024000001,loan,2026-03-01,,M13,",
+                "2024000001,consultation,２０２６-03-01,1,M14,",
+                "2024000001,consultation,2026-03-01,1,M15,",
+            ]
+        )
+        wizard = self._import(content)
+        self.assertEqual(
+            (wizard.imported_count, wizard.duplicate_count, wizard.rejected_count), (7, 0, 8)
+        )
+        self.assertEqual(
+            sorted(
+                self.env["library.usage"]
+                .search([("partner_id", "=", self.reader.id)])
+                .mapped("external_ref")
+            ),
+            sorted(["M1", "M8", "M9", "M11", "M12", "M13", "M15"]),
+        )
+        # Doubled quotes in a quoted cell are one cell, not two (defect 6.3).
+        self.assertEqual(self._usage("M9").resource_ref, 'a "b" c')
+        rows = self._rejected(wizard)
+        # The rejected file carries the file's own column names.
+        self.assertEqual(
+            rows[0], ["Row", "Reason", "读者证号", "类型", "时间", "数量", "流水号", "资源"]
+        )
+        reasons = {row[0]: row[1] for row in rows[1:]}
+        date = "Not a date and time (use YYYY-MM-DD HH:MM)."
+        quantity = "Quantity is not a whole number from 0 to 999999999."
+        self.assertEqual(
+            reasons,
+            {
+                "3": date,
+                "4": date,
+                "5": quantity,
+                "6": "The row contains a NUL character (binary data).",
+                "7": quantity,
+                "8": "A quotation mark opens a cell that never closes; the row was not read.",
+                "11": "Unknown card number.",
+                "15": date,
+            },
+        )
+        by_line = {row[0]: row for row in rows[1:]}
+        # Formulas are neutralised, NUL characters dropped, cells kept.
+        self.assertEqual(by_line["11"][7], '\'=HYPERLINK("http://x")')
+        self.assertEqual(by_line["6"][7], "nulbyte")
+        self.assertEqual(by_line["8"][2], '2024000001,loan,2026-03-01,1,M7,"never closed')
+        # A rerun imports nothing twice.
+        again = self._import(content)
+        self.assertEqual((again.imported_count, again.duplicate_count), (0, 7))
+
+    def test_cr_line_endings_and_gbk_after_8_kb(self):
+        good = [f"2024000001,loan,2026-03-01 10:00,1,E{n},{'x' * 40}" for n in range(300)]
+        late = "2024000001,loan,2026-03-02 10:00,1,GBK,中文题名"
+        content = "\r".join(["card number,kind,date,quantity,id,title", *good, late, ""])
+        data = content.encode("gbk")
+        self.assertGreater(data.index("中".encode("gbk")), 8192)
+        wizard = self._import(data)
+        self.assertEqual((wizard.imported_count, wizard.rejected_count), (301, 0))
+        self.assertEqual(self._usage("GBK").resource_ref, "中文题名")
+        # A file that is neither UTF-8 nor GBK is refused as a whole, clearly.
+        with self.assertRaisesRegex(UserError, "neither UTF-8 nor GBK"):
+            self._import(b"card number,kind,date\n\x80\xff\xfe\x81,loan,2026-03-01\n")
+
+    def test_size_limit_and_excel_file(self):
+        self.env["ir.config_parameter"].sudo().set_param("library_crm.import_max_mb", "1")
+        line = "2024000001,loan,2026-03-01 10:00,1,%s\n"
+        content = "card number,kind,date,quantity,id\n" + "".join(
+            line % f"S{n:07d}" for n in range(40000)
+        )
+        self.assertGreater(len(content), 1024 * 1024)
+        with self.assertRaisesRegex(UserError, "larger than 1 MB"):
+            self._import(content)
+        with self.assertRaisesRegex(UserError, "Excel"):
+            self._import(b"PK\x03\x04 a zip")
 
     def test_rows_without_reference_are_idempotent(self):
         content = "card number,kind,date\n2024000001,loan,2026-03-01 09:00\n"

@@ -1,10 +1,33 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""What the reader and usage imports share: matching header names, and the
+"""What the reader and usage imports share: reading a CSV file that may be
+malformed without losing its good rows, matching header names, and the
 downloadable file of rejected rows."""
 
+import codecs
 import csv
 import io
 import re
+import zipfile
+
+from odoo.exceptions import UserError
+
+# Bytes read at a time when checking the encoding of a whole file.
+DECODE_CHUNK = 1024 * 1024
+# A physical line longer than this is rejected, never held in memory.
+MAX_LINE_CHARS = 64 * 1024
+# A quoted cell may span lines; a quote still open after this many lines is
+# a stray quote: its line is rejected and reading goes on at the next line.
+MAX_RECORD_LINES = 20
+# Default size limit of a file given to an import wizard, in MB (the
+# ir.config_parameter "library_crm.import_max_mb" changes it).
+DEFAULT_IMPORT_MAX_MB = 50
+# An XLSX is a zip: refuse it when its parts would take more than this once
+# uncompressed, before openpyxl opens it (a "zip bomb" is small on disk).
+XLSX_MAX_UNCOMPRESSED = 100 * 1024 * 1024
+
+# Cell content a spreadsheet would run as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+DIGITS_RE = re.compile(r"[0-9]+")
 
 
 def alias_index(column_aliases):
@@ -24,12 +47,190 @@ def match_columns(header, header_to_column):
     return columns
 
 
+def is_digits(text, max_digits=None):
+    """Whether text is made of the digits 0-9 only (str.isdigit() also
+    accepts "²" and other characters int() refuses)."""
+    return bool(DIGITS_RE.fullmatch(text)) and (max_digits is None or len(text) <= max_digits)
+
+
+def import_max_bytes(env):
+    """The largest file an import wizard accepts, in bytes."""
+    value = env["ir.config_parameter"].sudo().get_param("library_crm.import_max_mb")
+    value = value.strip() if value else ""
+    megabytes = int(value) if is_digits(value, 6) else DEFAULT_IMPORT_MAX_MB
+    return megabytes * 1024 * 1024
+
+
+def check_upload_size(env, b64_data):
+    """Refuse a wizard's upload above the size limit, before it is decoded."""
+    limit = import_max_bytes(env)
+    if len(b64_data) // 4 * 3 > limit:
+        raise UserError(
+            env._(
+                "The file is larger than %(size)s MB, the limit for an import from the "
+                "browser. Split it, or ask the administrator to load it with the "
+                "library_usage_import command.",
+                size=limit // (1024 * 1024),
+            )
+        )
+
+
+def detect_encoding(binary_stream):
+    """ "utf-8-sig" when the whole stream is valid UTF-8, else "gb18030" (what
+    Excel on Chinese Windows writes) when the whole stream is valid GB18030,
+    else None. The stream is read in chunks, never whole, and rewound."""
+    found = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        binary_stream.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        try:
+            while chunk := binary_stream.read(DECODE_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        found = encoding
+        break
+    binary_stream.seek(0)
+    return found
+
+
+def sniff_dialect(sample):
+    """The standard CSV dialect (quotes doubled inside quoted cells) with the
+    delimiter the sample uses. Only the delimiter is taken from the sniffer:
+    it guesses "no doubled quotes" when the sample has no quote at all."""
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+
+    class Dialect(csv.excel):
+        pass
+
+    Dialect.delimiter = delimiter
+    return Dialect
+
+
+def _physical_lines(text_stream):
+    """Yield (line, too_long) for each line of a text stream opened with
+    newline="" (so CR, LF and CRLF all end a line). A line longer than
+    MAX_LINE_CHARS is skipped to its end and given as ("", True)."""
+    while True:
+        line = text_stream.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            while (rest := text_stream.readline(MAX_LINE_CHARS)) and not rest.endswith(
+                ("\n", "\r")
+            ):
+                pass
+            yield "", True
+            continue
+        yield line, False
+
+
+def _parse_strict(lines, dialect):
+    """("ok", rows), ("open", None) when the lines end inside a quoted cell,
+    or ("bad", None) for another quoting error."""
+    try:
+        return "ok", list(csv.reader(lines, dialect, strict=True))
+    except csv.Error as exc:
+        return ("open" if "unexpected end of data" in str(exc) else "bad"), None
+
+
+def iter_records(text_stream, dialect, width=None, first_line=1):
+    """Yield (line number, cells, error) for each record of a CSV text
+    stream, error being None, "quote" (a quote that never closes: the cells
+    are then the line as one text), "nul" (a NUL character the csv module
+    of Python < 3.11 refuses) or "long" (a line too long, no cells).
+    A bad record costs only its own line: the records after it are read as
+    usual. A quoted cell may span lines, but a record
+    spanning lines must then parse cleanly into `width` cells, else its
+    first line had a stray quote. Memory stays bounded whatever the file."""
+    lines = _physical_lines(text_stream)
+    pending = []  # lines read ahead while looking for a closing quote
+    line_no = first_line - 1
+
+    def next_line():
+        if pending:
+            return pending.pop(0)
+        return next(lines, None)
+
+    while (item := next_line()) is not None:
+        line_no += 1
+        line, too_long = item
+        if too_long:
+            yield line_no, [], "long"
+            continue
+        record = [line]
+        if dialect.quotechar not in line:
+            try:
+                cells = next(csv.reader(record, dialect), [])
+            except csv.Error:  # NUL characters, before Python 3.11
+                cells = [line.rstrip("\r\n").replace("\x00", "")]
+                yield line_no, cells, "nul"
+            else:
+                yield line_no, cells, None
+            continue
+        state, rows = _parse_strict(record, dialect)
+        while state == "open" and len(record) < MAX_RECORD_LINES:
+            following = next_line()
+            if following is None or following[1]:
+                if following is not None:
+                    pending.insert(0, following)
+                break
+            record.append(following[0])
+            state, rows = _parse_strict(record, dialect)
+        try:
+            if len(record) == 1 and state != "open":
+                rows = rows if state == "ok" else list(csv.reader(record, dialect))
+                yield line_no, (rows[0] if rows else []), None
+                continue
+            if state == "ok" and len(rows) == 1 and (width is None or len(rows[0]) == width):
+                yield line_no, rows[0], None
+                line_no += len(record) - 1
+                continue
+        except csv.Error:  # a cell larger than csv.field_size_limit()
+            yield line_no, [], "long"
+            line_no += len(record) - 1
+            continue
+        pending[:0] = [(extra, False) for extra in record[1:]]
+        yield line_no, [line.rstrip("\r\n")], "quote"
+
+
+def neutralise(cell):
+    """A cell as text that a spreadsheet shows and never runs: formulas get a
+    leading apostrophe, NUL characters are dropped."""
+    text = "" if cell is None else str(cell).replace("\x00", "")
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def rejected_writer(output):
+    """A function writing one row of neutralised cells to output as CSV."""
+    writer = csv.writer(output)
+    return lambda row: writer.writerow([neutralise(cell) for cell in row])
+
+
 def rejected_csv(env, rows, header=()):
     """A CSV of (line, reason, cells) rows, reason first so it is seen, with
-    a BOM so that Excel opens the Chinese text as UTF-8."""
+    a BOM so that Excel opens the Chinese text as UTF-8. The header row
+    carries the file's own column names after Row and Reason."""
     output = io.StringIO()
-    writer = csv.writer(output)
-    writer.writerow([env._("Row"), env._("Reason"), *header])
+    write = rejected_writer(output)
+    write([env._("Row"), env._("Reason"), *header])
     for line, reason, cells in rows:
-        writer.writerow([line, reason, *cells])
+        write([line, reason, *cells])
     return output.getvalue().encode("utf-8-sig")
+
+
+def xlsx_too_large(content, limit=XLSX_MAX_UNCOMPRESSED):
+    """Whether the parts of an XLSX (a zip) would take more than limit bytes
+    once uncompressed, read from the zip's central directory without
+    decompressing anything. A zip that cannot be read counts as too large."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return sum(info.file_size for info in archive.infolist()) > limit
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return True

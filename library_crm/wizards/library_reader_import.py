@@ -1,6 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import base64
-import csv
 import datetime
 import io
 import re
@@ -13,7 +12,19 @@ from odoo.exceptions import UserError
 from odoo.tools.mail import email_normalize
 
 from ..models.res_partner import READER_CATEGORIES
-from .import_columns import alias_index, match_columns, rejected_csv
+from .import_columns import (
+    MAX_LINE_CHARS,
+    XLSX_MAX_UNCOMPRESSED,
+    alias_index,
+    check_upload_size,
+    detect_encoding,
+    is_digits,
+    iter_records,
+    match_columns,
+    rejected_csv,
+    sniff_dialect,
+    xlsx_too_large,
+)
 
 BATCH_SIZE = 1000
 SHOWN_ERRORS = 200
@@ -81,8 +92,9 @@ for _code, _label in READER_CATEGORIES:
     CATEGORY_ALIASES[_code] = _code
     CATEGORY_ALIASES[_label.lower()] = _code
 
-DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
-COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+# [0-9], not \d: only digits that int() reads.
+DATE_RE = re.compile(r"^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?$")
+COMPACT_DATE_RE = re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})$")
 
 # Reader fields the import compares and writes, by import column.
 READER_FIELDS = {
@@ -132,6 +144,7 @@ class LibraryReaderImport(models.TransientModel):
         self.ensure_one()
         if not self.file:
             raise UserError(self.env._("Choose a CSV or XLSX file to import."))
+        check_upload_size(self.env, self.file)
         result = self._import_content(base64.b64decode(self.file))
         rejected = result["rejected"]
         values = {
@@ -185,8 +198,10 @@ class LibraryReaderImport(models.TransientModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _iter_rows(self, content):
-        """Yield the rows of a CSV or XLSX file as lists of cell values."""
+    def _iter_rows(self, content, width=None):
+        """Yield (row number, cell values, error) for the rows of a CSV or
+        XLSX file; error is None, or "quote" or "long" for a CSV line that
+        cannot be read (see import_columns.iter_records)."""
         if content[:2] == b"PK":
             yield from self._iter_xlsx_rows(content)
             return
@@ -197,31 +212,34 @@ class LibraryReaderImport(models.TransientModel):
                     "or CSV and import it again."
                 )
             )
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            # Excel on Chinese Windows saves CSV in GB18030/GBK.
-            try:
-                text = content.decode("gb18030")
-            except UnicodeDecodeError as exc:
-                raise UserError(
-                    self.env._("The file is neither UTF-8 nor GBK text, CSV or XLSX.")
-                ) from exc
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
-        except csv.Error:
-            dialect = csv.excel
-        yield from csv.reader(io.StringIO(text), dialect)
+        # The whole file is checked, not its beginning: Excel on Chinese
+        # Windows saves CSV in GB18030/GBK.
+        encoding = detect_encoding(io.BytesIO(content))
+        if not encoding:
+            raise UserError(self.env._("The file is neither UTF-8 nor GBK text, CSV or XLSX."))
+        text = io.TextIOWrapper(io.BytesIO(content), encoding=encoding, newline="")
+        dialect = sniff_dialect(text.read(4096))
+        text.seek(0)
+        yield from iter_records(text, dialect, width=width)
 
     @api.model
     def _iter_xlsx_rows(self, content):
+        # Sizes from the zip's central directory, before anything is inflated.
+        if xlsx_too_large(content):
+            raise UserError(
+                self.env._(
+                    "This XLSX file cannot be read, or would take more than %(size)s MB once "
+                    "uncompressed: save the sheet as CSV and import it again.",
+                    size=XLSX_MAX_UNCOMPRESSED // (1024 * 1024),
+                )
+            )
         try:
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds on a broken file
             raise UserError(self.env._("This XLSX file cannot be read.")) from exc
         try:
-            for row in workbook.active.iter_rows(values_only=True):
-                yield list(row)
+            for row_number, row in enumerate(workbook.active.iter_rows(values_only=True), 1):
+                yield row_number, list(row), None
         finally:
             workbook.close()
 
@@ -258,6 +276,12 @@ class LibraryReaderImport(models.TransientModel):
             "birthdate": self.env._("Birthdate is not a date (use YYYY-MM-DD)."),
             "card_expiry_date": self.env._("Card expiry is not a date (use YYYY-MM-DD)."),
             "duplicate": self.env._("The card number appears more than once in the file."),
+            "birthdate_future": self.env._("Birthdate is in the future."),
+            "nul": self.env._("The row contains a NUL character (binary data)."),
+            "quote": self.env._(
+                "A quotation mark opens a cell that never closes; the row was not read."
+            ),
+            "long": self.env._("The row is longer than %(size)s characters.", size=MAX_LINE_CHARS),
         }
 
     @api.model
@@ -309,7 +333,7 @@ class LibraryReaderImport(models.TransientModel):
             values["library_major_id"] = major_id
             values["library_department_id"] = major_department
         if year := cells.get("enrollment_year"):
-            if not year.isdigit() or not 1900 <= int(year) <= 2100:
+            if not is_digits(year, 4) or not 1900 <= int(year) <= 2100:
                 return None, messages["year"]
             values["enrollment_year"] = int(year)
         for column in ("birthdate", "card_expiry_date"):
@@ -318,6 +342,8 @@ class LibraryReaderImport(models.TransientModel):
                     values[column] = self._parse_date(raw)
                 except ValueError:
                     return None, messages[column]
+        if values.get("birthdate") and values["birthdate"] > references["today"]:
+            return None, messages["birthdate_future"]
         return values, None
 
     @api.model
@@ -330,6 +356,7 @@ class LibraryReaderImport(models.TransientModel):
             [("company_id", "=", company.id)], ["code", "department_id"]
         )
         return {
+            "today": fields.Date.context_today(self),
             "departments": {d["code"]: d["id"] for d in departments},
             "majors": {m["code"]: (m["id"], m["department_id"][0]) for m in majors},
         }
@@ -350,12 +377,13 @@ class LibraryReaderImport(models.TransientModel):
         header, columns = self._read_header(content)
         normalize = self.env["res.partner"]._normalize_card_number
         card_index = columns["card_number"]
+        width = len(header)
 
         # First pass: a card number given twice is ambiguous, reject every copy.
         card_counts = Counter(
             normalize(_cell_text(row[card_index]))
-            for row in self._data_rows(content)
-            if card_index < len(row)
+            for _number, row, error in self._data_rows(content, width)
+            if not error and card_index < len(row)
         )
         messages = self._messages()
         references = self._load_references()
@@ -368,7 +396,12 @@ class LibraryReaderImport(models.TransientModel):
             "rejected_raw": [],
         }
         batch = []
-        for row_number, row in enumerate(self._data_rows(content), start=2):
+        for row_number, row, error in self._data_rows(content, width):
+            if error:
+                reason = messages[error]
+                result["rejected"].append((row_number, {}, reason))
+                result["rejected_raw"].append((row_number, row, reason))
+                continue
             if not any(_cell_text(value) for value in row):
                 continue
             cells = {
@@ -376,10 +409,15 @@ class LibraryReaderImport(models.TransientModel):
                 for column, index in columns.items()
             }
             card_number = normalize(cells["card_number"])
-            values, reason = self._check_row(cells, references, messages)
+            if any("\x00" in _cell_text(value) for value in row):
+                reason = messages["nul"]
+                values = None
+            else:
+                values, reason = self._check_row(cells, references, messages)
             if not reason and card_counts[card_number] > 1:
                 reason = messages["duplicate"]
             if reason:
+                cells = {key: value.replace("\x00", "") for key, value in cells.items()}
                 result["rejected"].append((row_number, cells, reason))
                 result["rejected_raw"].append((row_number, row, reason))
                 continue
@@ -393,16 +431,18 @@ class LibraryReaderImport(models.TransientModel):
 
     @api.model
     def _read_header(self, content):
-        for row in self._iter_rows(content):
-            if any(_cell_text(value) for value in row):
-                return [_cell_text(value) for value in row], self._map_header(row)
+        for _number, row, error in self._iter_rows(content):
+            if not error and any(_cell_text(value) for value in row):
+                row = [_cell_text(value).replace("\x00", "") for value in row]
+                return row, self._map_header(row)
         raise UserError(self.env._("The file is empty."))
 
     @api.model
-    def _data_rows(self, content):
-        rows = self._iter_rows(content)
-        for row in rows:
-            if any(_cell_text(value) for value in row):
+    def _data_rows(self, content, width=None):
+        """(row number, cells, error) of the rows after the header row."""
+        rows = self._iter_rows(content, width)
+        for _number, row, error in rows:
+            if not error and any(_cell_text(value) for value in row):
                 break
         yield from rows
 

@@ -4,14 +4,25 @@ checked and merged into library_usage with INSERT ... ON CONFLICT in SQL."""
 
 import base64
 import csv
+import functools
 import io
+import json
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..models.library_usage import USAGE_KINDS
-from .import_columns import alias_index, match_columns, rejected_csv
+from .import_columns import (
+    MAX_LINE_CHARS,
+    alias_index,
+    check_upload_size,
+    detect_encoding,
+    iter_records,
+    match_columns,
+    rejected_csv,
+    sniff_dialect,
+)
 
 COLUMN_ALIASES = {
     "card_number": ("card number", "card", "reader card number", "读者证号", "证号", "借书证号"),
@@ -46,6 +57,8 @@ for _code, _label in USAGE_KINDS:
     KIND_ALIASES[_code] = _code
     KIND_ALIASES[_label.lower()] = _code
 STAGE_COLUMNS = ("card_number", "kind", "occurred_at", "quantity", "duration", "resource_ref")
+# Rejected rows are read back from the database this many at a time.
+REJECTED_BATCH = 5000
 
 
 class _CopyStream(io.TextIOBase):
@@ -95,6 +108,7 @@ class LibraryUsageImport(models.TransientModel):
         self.ensure_one()
         if not self.file:
             raise UserError(self.env._("Choose a CSV file to import."))
+        check_upload_size(self.env, self.file)
         stream = io.BytesIO(base64.b64decode(self.file))
         result = self._import_stream(stream, self.source.strip())
         values = {
@@ -105,7 +119,9 @@ class LibraryUsageImport(models.TransientModel):
         }
         if result["rejected"]:
             stem = (self.filename or "usage").rsplit(".", 1)[0]
-            values["rejected_file"] = base64.b64encode(rejected_csv(self.env, result["rejected"]))
+            values["rejected_file"] = base64.b64encode(
+                rejected_csv(self.env, result["rejected"], result["header"])
+            )
             values["rejected_filename"] = f"{stem}-rejected.csv"
         self.write(values)
         return {
@@ -123,29 +139,45 @@ class LibraryUsageImport(models.TransientModel):
             "card": self.env._("Unknown card number."),
             "kind": self.env._("Unknown kind of usage."),
             "date": self.env._("Not a date and time (use YYYY-MM-DD HH:MM)."),
-            "quantity": self.env._("Quantity is not a whole number of zero or more."),
-            "duration": self.env._("Duration is not a number of zero or more."),
+            "quantity": self.env._("Quantity is not a whole number from 0 to 999999999."),
+            "duration": self.env._("Duration is not a number of minutes from 0 to 999999999."),
             "columns": self.env._("Wrong number of columns."),
+            "quote": self.env._(
+                "A quotation mark opens a cell that never closes; the row was not read."
+            ),
+            "long": self.env._("The row is longer than %(size)s characters.", size=MAX_LINE_CHARS),
+            "nul": self.env._("The row contains a NUL character (binary data)."),
         }
 
     @api.model
-    def _import_stream(self, binary_stream, source, tz=None):
-        """Import usage from a CSV byte stream. Returns the counts and the
-        rejected rows as (line number, reason, cells)."""
+    def _import_stream(self, binary_stream, source, tz=None, on_rejected=None):
+        """Import usage from a seekable CSV byte stream, read in pieces so
+        that memory stays bounded whatever the size of the file.
+
+        Returns the counts, the file's header and the rejected rows as (line
+        number, reason, cells); when on_rejected is given, the rejected rows
+        are passed to it with the header, in batches, instead of being
+        returned."""
         if not source:
             raise UserError(self.env._("Name the source of the file (ils, gate...)."))
-        text = io.TextIOWrapper(binary_stream, encoding="utf-8-sig", newline="")
-        try:
-            first = text.readline()
-        except UnicodeDecodeError as exc:
-            raise UserError(self.env._("Save the file as UTF-8 CSV and import it again.")) from exc
-        try:
-            dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
-        except csv.Error:
-            dialect = csv.excel
-        header = next(csv.reader([first], dialect))
+        if binary_stream.read(4) == b"PK\x03\x04":
+            raise UserError(
+                self.env._("This looks like an Excel file: save it as CSV and import it again.")
+            )
+        encoding = detect_encoding(binary_stream)
+        if not encoding:
+            raise UserError(
+                self.env._(
+                    "The file is neither UTF-8 nor GBK text: save it as CSV (UTF-8) and "
+                    "import it again."
+                )
+            )
+        text = io.TextIOWrapper(binary_stream, encoding=encoding, newline="")
+        first = text.readline(MAX_LINE_CHARS).replace("\x00", "")
+        dialect = sniff_dialect(first)
+        header = next(csv.reader([first], dialect), [])
         columns = self._map_header(header)
-        reader = csv.reader(text, dialect)
+        records = iter_records(text, dialect, width=len(header), first_line=2)
         cr = self.env.cr
         self.env.flush_all()
         cr.execute(
@@ -161,10 +193,15 @@ class LibraryUsageImport(models.TransientModel):
         )
         cr.copy_expert(
             "COPY library_usage_stage FROM STDIN WITH (FORMAT csv)",
-            _CopyStream(self._stage_lines(reader, columns, len(header))),
+            _CopyStream(self._stage_lines(records, columns, len(header))),
         )
-        counts = self._merge_stage(source, tz or self.env.user.tz or "UTC")
-        cr.execute(SQL("DROP TABLE library_usage_stage"))
+        counts = self._merge_stage(
+            source,
+            tz or self.env.user.tz or "UTC",
+            on_rejected and functools.partial(on_rejected, header),
+        )
+        cr.execute(SQL("DROP TABLE library_usage_stage, library_usage_checked"))
+        counts["header"] = header
         return counts
 
     @api.model
@@ -182,18 +219,22 @@ class LibraryUsageImport(models.TransientModel):
         return columns
 
     @api.model
-    def _stage_lines(self, reader, columns, width):
-        """Yield one normalised CSV line per source row, numbered as in the file."""
+    def _stage_lines(self, records, columns, width):
+        """Yield one normalised CSV line per source record, numbered as in
+        the file; a record that cannot be read is staged with its error."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         indexes = [columns.get(name) for name in STAGE_COLUMNS]
         ref_index = columns.get("external_ref")
-        for line_no, row in enumerate(reader, start=2):
-            if not any(row):
+        for count, (line_no, row, error) in enumerate(records, start=1):
+            if error:
+                writer.writerow([line_no, "", "", "", "", "", "", "", json.dumps(row), error])
+            elif not any(row):
                 continue
-            raw = "\x1f".join(row)
-            if len(row) < width:
-                writer.writerow([line_no, "", "", "", "", "", "", "", raw, "columns"])
+            elif any("\x00" in cell for cell in row):
+                writer.writerow([line_no, "", "", "", "", "", "", "", json.dumps(row), "nul"])
+            elif len(row) < width:
+                writer.writerow([line_no, "", "", "", "", "", "", "", json.dumps(row), "columns"])
             else:
                 card, kind, when, quantity, duration, resource = (
                     row[i].strip() if i is not None else "" for i in indexes
@@ -204,10 +245,11 @@ class LibraryUsageImport(models.TransientModel):
                 ref = row[ref_index].strip() if ref_index is not None else ""
                 # Without a reference, the row's own content identifies it.
                 ref = ref or f"{card}|{kind}|{when}|{resource}"
+                raw = json.dumps(row)
                 writer.writerow(
                     [line_no, card, kind, when, quantity, duration, resource, ref, raw, ""]
                 )
-            if line_no % 1000 == 0:
+            if count % 1000 == 0:
                 yield out.getvalue()
                 out.seek(0)
                 out.truncate()
@@ -223,9 +265,8 @@ class LibraryUsageImport(models.TransientModel):
                    CASE WHEN s.error IS NOT NULL THEN s.error
                         WHEN p.id IS NULL THEN 'card'
                         WHEN NOT s.kind = ANY(%(kinds)s) THEN 'kind'
-                        WHEN s.occurred_at
-                             !~ '^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2})?)?$'
-                            THEN 'date'
+                        WHEN s.occurred_at !~ %(date_re)s THEN 'date'
+                        WHEN substr(s.occurred_at, 1, 4) = '0000' THEN 'date'
                         WHEN substr(s.occurred_at, 6, 2)::int NOT BETWEEN 1 AND 12
                             THEN 'date'
                         WHEN substr(s.occurred_at, 9, 2)::int
@@ -236,10 +277,12 @@ class LibraryUsageImport(models.TransientModel):
                             THEN 'date'
                         WHEN length(s.occurred_at) > 10
                              AND (substr(s.occurred_at, 12, 2)::int > 23
-                                  OR substr(s.occurred_at, 15, 2)::int > 59)
+                                  OR substr(s.occurred_at, 15, 2)::int > 59
+                                  OR (length(s.occurred_at) > 16
+                                      AND substr(s.occurred_at, 18, 2)::int > 59))
                             THEN 'date'
-                        WHEN s.quantity <> '' AND s.quantity !~ '^\\d+$' THEN 'quantity'
-                        WHEN s.duration <> '' AND s.duration !~ '^\\d+(\\.\\d+)?$'
+                        WHEN s.quantity <> '' AND s.quantity !~ '^[0-9]{1,9}$' THEN 'quantity'
+                        WHEN s.duration <> '' AND s.duration !~ '^[0-9]{1,9}([.][0-9]{1,6})?$'
                             THEN 'duration'
                    END AS reason
               FROM library_usage_stage s
@@ -248,16 +291,25 @@ class LibraryUsageImport(models.TransientModel):
                     AND (p.company_id = %(company)s OR p.company_id IS NULL)
             """,
             kinds=[code for code, _label in USAGE_KINDS],
+            # [0-9], not \d: every value that passes can be cast without error.
+            date_re="^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$",
             company=self.env.company.id,
         )
 
     @api.model
-    def _merge_stage(self, source, tz):
+    def _merge_stage(self, source, tz, on_rejected=None):
         cr = self.env.cr
+        # Checked once into a table: the insert and the rejected rows read it.
+        cr.execute(
+            SQL(
+                "CREATE TEMP TABLE library_usage_checked ON COMMIT DROP AS %(checked)s",
+                checked=self._checked_rows(),
+            )
+        )
+        cr.execute(SQL("CREATE INDEX ON library_usage_checked (line_no) WHERE reason IS NOT NULL"))
         cr.execute(
             SQL(
                 """
-                WITH checked AS (%(checked)s)
                 INSERT INTO library_usage
                        (partner_id, kind, occurred_at, quantity, duration, resource_ref,
                         source, external_ref, company_id, recorded_at)
@@ -267,32 +319,49 @@ class LibraryUsageImport(models.TransientModel):
                        COALESCE(NULLIF(duration, '')::float, 0),
                        NULLIF(resource_ref, ''), %(source)s, external_ref, %(company)s,
                        now() AT TIME ZONE 'UTC'
-                  FROM checked
+                  FROM library_usage_checked
                  WHERE reason IS NULL
                 ON CONFLICT (source, external_ref) DO NOTHING
                 """,
-                checked=self._checked_rows(),
                 tz=tz,
                 source=source,
                 company=self.env.company.id,
             )
         )
         imported = cr.rowcount
-        cr.execute(
-            SQL(
-                """
-                WITH checked AS (%(checked)s)
-                SELECT line_no, reason, raw FROM checked
-                 WHERE reason IS NOT NULL ORDER BY line_no
-                """,
-                checked=self._checked_rows(),
-            )
-        )
         reasons = self._reasons()
-        rejected = [
-            (line, reasons[reason], raw.split("\x1f")) for line, reason, raw in cr.fetchall()
-        ]
-        cr.execute(SQL("SELECT count(*) FROM library_usage_stage"))
-        good = cr.fetchone()[0] - len(rejected)
+        rejected = []
+        rejected_count = 0
+        last_line = 0
+        while True:
+            cr.execute(
+                SQL(
+                    """
+                    SELECT line_no, reason, raw FROM library_usage_checked
+                     WHERE reason IS NOT NULL AND line_no > %(last)s
+                     ORDER BY line_no LIMIT %(limit)s
+                    """,
+                    last=last_line,
+                    limit=REJECTED_BATCH,
+                )
+            )
+            batch = [
+                (line, reasons[reason], json.loads(raw)) for line, reason, raw in cr.fetchall()
+            ]
+            if not batch:
+                break
+            rejected_count += len(batch)
+            last_line = batch[-1][0]
+            if on_rejected:
+                on_rejected(batch)
+            else:
+                rejected += batch
+        cr.execute(SQL("SELECT count(*) FROM library_usage_checked WHERE reason IS NULL"))
+        good = cr.fetchone()[0]
         self.env["library.usage"].invalidate_model()
-        return {"imported": imported, "duplicates": good - imported, "rejected": rejected}
+        return {
+            "imported": imported,
+            "duplicates": good - imported,
+            "rejected": rejected,
+            "rejected_count": rejected_count,
+        }
