@@ -15,3 +15,4 @@ from . import test_satisfaction_http
 from . import test_outreach
 from . import test_outreach_http
 from . import test_consent
+from . import test_privacy

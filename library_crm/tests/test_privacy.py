@@ -1,0 +1,121 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from lxml import etree
+
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import LibraryCrmCase
+
+# A reader's library activity: library staff only.
+ACTIVITY_FIELDS = [
+    "library_metrics_id",
+    "reader_segment",
+    "is_core_reader",
+    "core_reader_pinned",
+    "loyalty_score",
+    "loyalty_band",
+    "loyalty_frequency",
+    "loyalty_regularity",
+    "loyalty_recency",
+    "loyalty_breadth",
+    "loyalty_satisfaction",
+    "satisfaction_score",
+    "usage_first_date",
+    "last_activity_date",
+    "usage_count_12m",
+    "loan_count_12m",
+    "active_months_12m",
+    "usage_breadth",
+    "usage_recent_6m",
+    "usage_previous_6m",
+    "participation_count",
+    "usage_ids",
+    "points_transaction_ids",
+    "points_balance",
+]
+
+
+@tagged("post_install", "-at_install")
+class TestReaderActivityPrivacy(LibraryCrmCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.cr.execute(
+            "UPDATE library_reader_metrics SET reader_segment = 'lapsed', loyalty_score = 42 "
+            "WHERE partner_id = %s",
+            [cls.reader.id],
+        )
+        cls.env["library.reader.metrics"].invalidate_model()
+        # The portal user is a reader too: they open their own contact.
+        cls.user_portal.partner_id.write({"is_reader": True, "reader_category": "public"})
+
+    def test_activity_is_hidden_from_other_internal_users_and_portal(self):
+        for user, partner in (
+            (self.user_internal, self.reader),
+            (self.user_portal, self.user_portal.partner_id),
+        ):
+            for field in ACTIVITY_FIELDS:
+                with self.subTest(user=user.login, field=field):
+                    with self.assertRaises(AccessError):
+                        partner.with_user(user).read([field])
+            with self.subTest(user=user.login, search="reader_segment"):
+                with self.assertRaises(AccessError):
+                    self.env["res.partner"].with_user(user).search(
+                        [("reader_segment", "=", "lapsed")]
+                    )
+        with self.assertRaises(AccessError):
+            self.env["library.reader.metrics"].with_user(self.user_internal).search([])
+
+    def test_librarians_see_the_activity(self):
+        values = self.reader.with_user(self.user_librarian).read(ACTIVITY_FIELDS)[0]
+        self.assertEqual((values["reader_segment"], values["loyalty_score"]), ("lapsed", 42))
+        found = (
+            self.env["res.partner"]
+            .with_user(self.user_librarian)
+            .search([("reader_segment", "=", "lapsed"), ("id", "=", self.reader.id)])
+        )
+        self.assertEqual(found, self.reader)
+
+    def test_partner_form_opens_for_users_without_the_activity(self):
+        """get_views drops the fields of groups the user lacks; whatever is
+        left (fields, invisible= expressions) must read without error."""
+        for user, partner in (
+            (self.user_internal, self.reader),
+            (self.user_librarian, self.reader),
+            (self.user_portal, self.user_portal.partner_id),
+        ):
+            with self.subTest(user=user.login):
+                Partner = self.env["res.partner"].with_user(user)
+                views = Partner.get_views([(False, "form"), (False, "list"), (False, "search")])
+                form = views["views"]["form"]
+                fields = list(views["models"]["res.partner"]["fields"])
+                hidden = set(ACTIVITY_FIELDS) & set(fields)
+                if user == self.user_librarian:
+                    self.assertIn("loyalty_score", fields)
+                    self.assertIn("Usage and Loyalty", form["arch"])
+                else:
+                    self.assertFalse(hidden, "activity fields are not sent to this user")
+                    self.assertNotIn("reader_segment", form["arch"])
+                    self.assertNotIn("Usage and Loyalty", form["arch"])
+                # What the web client reads to open the form: the form's own
+                # fields (its sub-views read their own records).
+                arch = etree.fromstring(form["arch"])
+                form_fields = {
+                    node.get("name")
+                    for node in arch.iter("field")
+                    if not any(parent.tag == "field" for parent in node.iterancestors())
+                }
+                self.assertIn("is_reader", form_fields)
+                if user == self.user_portal:
+                    # The portal has no back-end: it cannot read the records
+                    # of back-end models at all, activity or not.
+                    form_fields = {
+                        name
+                        for name in form_fields
+                        if not Partner._fields[name].relational
+                        or self.env[Partner._fields[name].comodel_name]
+                        .with_user(user)
+                        .has_access("read")
+                    }
+                values = partner.with_user(user).web_read({name: {} for name in form_fields})
+                self.assertEqual(values[0]["id"], partner.id)
