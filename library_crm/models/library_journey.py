@@ -42,6 +42,11 @@ class LibraryJourney(models.Model):
         help="Welcome: readers who joined in the last N days. Segment journeys: readers who "
         "entered the segment in the last N days. Card expiry: cards expiring within N days.",
     )
+    company_id = fields.Many2one(
+        "res.company",
+        index="btree_not_null",
+        help="Leave empty to share it with every library of the database.",
+    )
     message_ids = fields.One2many("library.journey.message", "journey_id", string="Sent")
     message_count = fields.Integer(compute="_compute_message_count", string="Messages Sent")
 
@@ -114,6 +119,8 @@ class LibraryJourney(models.Model):
                       FROM candidates c
                       JOIN res_partner p ON p.id = c.partner_id
                      WHERE p.active AND p.email IS NOT NULL AND %(consent)s
+                       AND (%(company)s IS NULL OR p.company_id IS NULL
+                            OR p.company_id = %(company)s)
                        AND NOT EXISTS (SELECT 1 FROM library_journey_message m
                                         WHERE m.journey_id = %(journey)s
                                           AND m.partner_id = c.partner_id
@@ -126,6 +133,7 @@ class LibraryJourney(models.Model):
                     candidates=journey._candidates(today),
                     consent=SQL("p.%s", SQL.identifier(consent)),
                     journey=journey.id,
+                    company=journey.company_id.id or None,
                     cap_since=cap_since,
                 )
             )

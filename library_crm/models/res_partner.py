@@ -326,13 +326,13 @@ class ResPartner(models.Model):
             channels = {}
             if vals.get("is_reader"):
                 vals.setdefault("reader_since", today)
-                category = vals.get("reader_category")
-                if category not in defaults:
-                    defaults[category] = self.env["library.consent.default"]._defaults_for(
-                        category
+                key = (vals.get("reader_category"), vals.get("company_id"))
+                if key not in defaults:
+                    defaults[key] = self.env["library.consent.default"]._defaults_for(
+                        key[0], self.env["res.company"].browse(key[1]) or self.env.company
                     )
                 for purpose, field in CONSENT_FIELDS.items():
-                    default = defaults[category][purpose]
+                    default = defaults[key][purpose]
                     if field in vals and bool(vals[field]) != default:
                         channels[purpose] = channel or "staff"
                         vals["consent_chosen"] = True
@@ -401,7 +401,9 @@ class ResPartner(models.Model):
         chosen = self.browse()
         for reader in self.browse(list(restart)):
             initial = restart[reader.id]
-            defaults = self.env["library.consent.default"]._defaults_for(reader.reader_category)
+            defaults = self.env["library.consent.default"]._defaults_for(
+                reader.reader_category, reader.company_id or self.env.company
+            )
             updates = {
                 field: defaults[purpose]
                 for purpose, field in CONSENT_FIELDS.items()
@@ -445,7 +447,9 @@ class ResPartner(models.Model):
     def _onchange_library_consent_defaults(self):
         """The form shows the category's defaults until the reader chooses."""
         if self.is_reader and not self.consent_chosen:
-            defaults = self.env["library.consent.default"]._defaults_for(self.reader_category)
+            defaults = self.env["library.consent.default"]._defaults_for(
+                self.reader_category, self.company_id or self.env.company
+            )
             for purpose, field in CONSENT_FIELDS.items():
                 self[field] = defaults[purpose]
 

@@ -16,3 +16,4 @@ from . import test_outreach
 from . import test_outreach_http
 from . import test_consent
 from . import test_privacy
+from . import test_multicompany

@@ -82,7 +82,7 @@ class LibraryUsageImport(models.TransientModel):
         required=True,
         default="ils",
         help="Where the file comes from (ils, gate, eresources...): external "
-        "references are unique per source.",
+        "references are unique per source within the current library.",
     )
     state = fields.Selection([("upload", "Upload"), ("done", "Done")], default="upload")
     imported_count = fields.Integer(string="Imported", readonly=True)
@@ -269,7 +269,7 @@ class LibraryUsageImport(models.TransientModel):
                        now() AT TIME ZONE 'UTC'
                   FROM checked
                  WHERE reason IS NULL
-                ON CONFLICT (source, external_ref) DO NOTHING
+                ON CONFLICT (company_id, source, external_ref) DO NOTHING
                 """,
                 checked=self._checked_rows(),
                 tz=tz,
