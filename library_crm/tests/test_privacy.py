@@ -1,10 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from freezegun import freeze_time
 from lxml import etree
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import LibraryCrmCase
+from .test_satisfaction import SatisfactionCase
 
 # A reader's library activity: library staff only.
 ACTIVITY_FIELDS = [
@@ -119,3 +121,90 @@ class TestReaderActivityPrivacy(LibraryCrmCase):
                     }
                 values = partner.with_user(user).web_read({name: {} for name in form_fields})
                 self.assertEqual(values[0]["id"], partner.id)
+
+
+@tagged("post_install", "-at_install")
+class TestSatisfactionPrivacy(SatisfactionCase):
+    def _readers(self, department, count, prefix):
+        return self.env["res.partner"].create(
+            [
+                {
+                    "name": f"{prefix} {n}",
+                    "is_reader": True,
+                    "reader_card_number": f"{prefix}{n}",
+                    "library_department_id": department.id,
+                }
+                for n in range(count)
+            ]
+        )
+
+    def test_test_entries_are_left_out(self):
+        real = self._answer(self.reader, [4] * 8, overall=4, nps=9)
+        test = self.survey._create_answer(
+            partner=self.reader, check_attempts=False, test_entry=True
+        )
+        for question in self.dimension_questions | self.q_overall:
+            test._save_lines(question, "1")
+        test._save_lines(self.q_nps, "0")
+        test._mark_done()
+        self.assertTrue(test.test_entry)
+        self.env.flush_all()
+        for model in ("library.satisfaction.response", "library.satisfaction.answer"):
+            records = self.env[model].search([("survey_id", "=", self.survey.id)])
+            self.assertEqual(records.user_input_id, real, model)
+        self.env["library.satisfaction"]._recompute_scores(self.reader.ids)
+        self.assertAlmostEqual(self.reader.satisfaction_score, 4.0)
+
+    def test_views_honour_the_survey_access_rules(self):
+        restricted = self.survey.copy({"title": "Directors only"})
+        restricted.restrict_user_ids = self.user_manager
+        user_input = restricted._create_answer(partner=self.reader, check_attempts=False)
+        for question in restricted.question_ids.filtered(
+            lambda q: q.library_role in ("dimension", "overall")
+        ):
+            user_input._save_lines(question, "3")
+        user_input._mark_done()
+        self.env.flush_all()
+        for model in ("library.satisfaction.response", "library.satisfaction.answer"):
+            domain = [("survey_id", "=", restricted.id)]
+            with self.subTest(model=model):
+                self.assertFalse(
+                    self.env["survey.user_input"]
+                    .with_user(self.user_librarian)
+                    .search([("survey_id", "=", restricted.id)]),
+                    "the survey's own rule",
+                )
+                self.assertFalse(self.env[model].with_user(self.user_librarian).search(domain))
+                self.assertTrue(self.env[model].with_user(self.user_manager).search(domain))
+
+    @freeze_time("2026-11-20 10:00:00")
+    def test_report_hides_small_groups_and_exact_dates(self):
+        big = self.env["library.department"].create({"name": "Big Faculty", "code": "BIGF"})
+        small = self.env["library.department"].create({"name": "Tiny Institute", "code": "TINY"})
+        for reader in self._readers(big, 5, "BIG"):
+            self._answer(reader, [4] * 8, overall=4, nps=9, comment="Longer opening hours")
+        self._answer(
+            self._readers(small, 1, "TINY"), [1] * 8, overall=1, nps=0, comment="Rude desk staff"
+        )
+        self.user_manager.lang = "en_US"  # the report speaks the user's language
+        report = self.env["library.satisfaction.report"].with_user(self.user_manager).create({})
+        data = report._report_data()
+        departments = {row[0]: row for row in data["departments"]}
+        self.assertTrue(departments["Big Faculty"][4])
+        self.assertFalse(departments["Tiny Institute"][4], "1 respondent: no figures")
+        html = (
+            self.env["ir.actions.report"]
+            .with_user(self.user_manager)
+            ._render_qweb_html("library_crm.action_report_satisfaction", report.ids)[0]
+            .decode()
+        )
+        self.assertIn("Tiny Institute", html)
+        self.assertIn("fewer than 5", html)
+        self.assertIn("Rude desk staff", html)
+        # The quote of the tiny institute gives neither its department nor its day.
+        quotes = {comment: department for comment, department, _month in data["comments"]}
+        self.assertEqual(quotes["Rude desk staff"], "")
+        self.assertEqual(quotes["Longer opening hours"], "Big Faculty")
+        self.assertEqual({month for _c, _d, month in data["comments"]}, {"Nov 2026"})
+        self.assertNotIn("11/20/2026", html)
+        self.assertNotIn("2026-11-20", html)
