@@ -1,9 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import base64
+from ast import literal_eval
+from datetime import date, timedelta
 
 from odoo.exceptions import AccessError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, tagged
 
+from ..models.res_partner import CONSENT_FIELDS
 from .common import LibraryCrmCase
 
 
@@ -158,3 +161,72 @@ class TestConsentChannel(LibraryCrmCase):
         for user in (self.user_librarian, self.user_internal):
             with self.assertRaises(AccessError):
                 self.reader.with_user(user).write({"consent_chosen": True})
+
+
+@tagged("post_install", "-at_install")
+class TestJourneyOptOut(HttpCase):
+    """Journey messages honour the blocklist and carry their purpose's
+    opt-out: a link and List-Unsubscribe headers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.today = date(2026, 11, 23)
+        cls.welcome = cls.env.ref("library_crm.journey_welcome")
+        cls.readers = cls.env["res.partner"].create(
+            [
+                {
+                    "name": f"Journey Reader {n}",
+                    "email": f"journey{n}@example.edu",
+                    "is_reader": True,
+                    "reader_category": "undergraduate",
+                    "reader_since": cls.today - timedelta(days=2),
+                }
+                for n in range(2)
+            ]
+        )
+        cls.env["mail.blacklist"]._add("journey1@example.edu")
+
+    def _run(self):
+        self.env["library.journey"]._cron_run(self.today)
+        return self.env["mail.mail"].search(
+            [("model", "=", "res.partner"), ("res_id", "in", self.readers.ids)]
+        )
+
+    def test_blocklist_and_opt_out_link_and_headers(self):
+        mail = self._run()
+        self.assertEqual(mail.res_id, self.readers[0].id, "the blocked address gets nothing")
+        url = self.env["library.journey"]._opt_out_url(self.readers[0], self.welcome.purpose)
+        self.assertIn(url, mail.body_html)
+        headers = literal_eval(mail.headers)
+        self.assertEqual(headers["List-Unsubscribe"], f"<{url}>")
+        self.assertEqual(headers["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click")
+
+    def test_opt_out_link_asks_then_opts_out_of_the_purpose_only(self):
+        reader = self.readers[0]
+        purpose = self.welcome.purpose
+        field = CONSENT_FIELDS[purpose]
+        url = self.env["library.journey"]._opt_out_url(reader, purpose)
+        path = url[url.index("/library/opt-out/") :]
+        self.assertEqual(self.url_open(path).status_code, 200)
+        reader.invalidate_recordset()
+        self.assertTrue(reader[field], "opening the link changes nothing")
+        forged = path.rsplit("/", 1)[0] + "/forged"
+        self.assertEqual(self.url_open(forged, data={}).status_code, 404)
+        other = self.env["library.journey"]._opt_out_url(self.readers[1], purpose)
+        self.assertEqual(
+            self.url_open(
+                path.replace(str(reader.id), str(self.readers[1].id)), data={}
+            ).status_code,
+            404,
+            "a token opts out its own reader only",
+        )
+        self.assertTrue(other)
+        response = self.url_open(path, data={"List-Unsubscribe": "One-Click"})
+        self.assertEqual(response.status_code, 200)
+        reader.invalidate_recordset()
+        self.assertFalse(reader[field])
+        other_fields = [f for p, f in CONSENT_FIELDS.items() if p != purpose]
+        self.assertTrue(all(reader[f] for f in other_fields), "other purposes untouched")
+        latest = reader.consent_log_ids[:1]
+        self.assertEqual((latest.purpose, latest.channel), (purpose, "unsubscribe"))
