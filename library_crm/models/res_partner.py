@@ -435,6 +435,8 @@ class ResPartner(models.Model):
         chosen = chosen.filtered(lambda p: not p.consent_chosen)
         if chosen:
             super(ResPartner, chosen).write({"consent_chosen": True})
+        if "email" in vals:
+            self._library_sync_mailing_contacts()
         if vals.get("is_reader"):
             self.env["library.reader.metrics"]._ensure_rows(self.ids)
             # A reader keeps the date they first became one.
@@ -442,6 +444,17 @@ class ResPartner(models.Model):
                 self
             )
         return res
+
+    def _library_sync_mailing_contacts(self):
+        """The contacts standing for these readers in the segment mailing
+        lists follow the reader's current e-mail address."""
+        contacts = (
+            self.env["mailing.contact"].sudo().search([("library_partner_id", "in", self.ids)])
+        )
+        for contact in contacts:
+            email = contact.library_partner_id.email
+            if email and contact.email != email:
+                contact.email = email
 
     @api.onchange("is_reader", "reader_category")
     def _onchange_library_consent_defaults(self):

@@ -230,3 +230,33 @@ class TestJourneyOptOut(HttpCase):
         self.assertTrue(all(reader[f] for f in other_fields), "other purposes untouched")
         latest = reader.consent_log_ids[:1]
         self.assertEqual((latest.purpose, latest.channel), (purpose, "unsubscribe"))
+
+
+@tagged("post_install", "-at_install")
+class TestSegmentListContacts(LibraryCrmCase):
+    def test_list_contact_follows_the_readers_email(self):
+        self.env.cr.execute(
+            "UPDATE library_reader_metrics SET reader_segment = 'growing' WHERE partner_id = %s",
+            [self.reader.id],
+        )
+        self.env["library.reader.metrics"].invalidate_model()
+        List = self.env["mailing.list"]
+        List._library_sync_segment_lists()
+        growing = self.env.ref("library_crm.mailing_list_segment_growing")
+        contact = growing.subscription_ids.contact_id.filtered(
+            lambda c: c.library_partner_id == self.reader
+        )
+        self.assertEqual(contact.email, "xiaoming.wang@example.edu")
+        self.reader.with_user(self.user_librarian).email = "wang.xm@new.example.edu"
+        self.assertEqual(contact.email, "wang.xm@new.example.edu")
+        self.assertEqual(contact.email_normalized, "wang.xm@new.example.edu")
+        # Changed outside the ORM (an SQL tool): the next sync catches up.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner SET email = 'wxm@other.example.edu' WHERE id = %s",
+            [self.reader.id],
+        )
+        self.reader.invalidate_recordset(["email"])
+        List._library_sync_segment_lists()
+        self.assertEqual(contact.email, "wxm@other.example.edu")
+        self.assertIn(contact, growing.subscription_ids.contact_id, "still in the list")
