@@ -188,7 +188,6 @@ class ResPartner(models.Model):
     consent_surveys = fields.Boolean(string="Surveys", default=True, copy=False)
     consent_new_titles = fields.Boolean(string="New-Title Alerts", default=True, copy=False)
     consent_chosen = fields.Boolean(
-        string="Consent Chosen",
         readonly=True,
         copy=False,
         help="The reader's consent was set explicitly (by the reader or for them): the "
@@ -306,14 +305,28 @@ class ResPartner(models.Model):
         for vals in vals_list:
             if "consent_chosen" in vals and not self.env.su:
                 raise AccessError(self.env._("Only the reader chooses their consent."))
-        return self._library_create(vals_list, None)
+        initial = self._library_prepare_create(vals_list, None)
+        partners = super().create(vals_list)
+        partners._library_after_create(initial)
+        return partners
 
     @api.model
     def _library_create(self, vals_list, channel):
-        """Create partners; a new reader starts from the consent defaults of
-        their category and their initial consent is logged: "default" for a
-        purpose that follows the default, "staff" for one set otherwise, or
-        every purpose under ``channel`` when given (the reader import)."""
+        """create() for the reader import: the initial consent of the new
+        readers is logged under ``channel``. (Like _library_write, it calls
+        the create() of the modules below this one.)"""
+        initial = self._library_prepare_create(vals_list, channel)
+        partners = super().create(vals_list)
+        partners._library_after_create(initial)
+        return partners
+
+    @api.model
+    def _library_prepare_create(self, vals_list, channel):
+        """Complete the values of new readers: a new reader starts from the
+        consent defaults of their category. Returns, per values, the channel
+        to log each purpose's initial state under: "default" for a purpose
+        that follows the default, "staff" for one set otherwise, or every
+        purpose under ``channel`` when given."""
         today = fields.Date.context_today(self)
         for vals in vals_list:
             if "reader_card_number" in vals:
@@ -340,7 +353,12 @@ class ResPartner(models.Model):
                         vals[field] = default
                         channels[purpose] = channel or "default"
             initial.append(channels)
-        partners = super().create(vals_list)
+        return initial
+
+    def _library_after_create(self, initial):
+        """Log the initial consent of the new readers (``initial``, from
+        _library_prepare_create) and give them their metrics row."""
+        partners = self
         self.env["library.consent.log"].sudo().create(
             [
                 {
@@ -356,12 +374,14 @@ class ResPartner(models.Model):
         readers = partners.filtered("is_reader")
         if readers:
             self.env["library.reader.metrics"]._ensure_rows(readers.ids)
-        return partners
 
     def write(self, vals):
         if "consent_chosen" in vals and not self.env.su:
             raise AccessError(self.env._("Only the reader chooses their consent."))
-        return self._library_write(vals, "staff")
+        before = self._library_before_write(vals)
+        res = super().write(vals)
+        self._library_after_write(vals, before, "staff")
+        return res
 
     def _library_set_consent(self, values, channel):
         """The reader's own choice, {purpose: bool}, from ``channel``
@@ -372,10 +392,18 @@ class ResPartner(models.Model):
         )
 
     def _library_write(self, vals, channel):
-        """write() logging explicit consent changes under ``channel``, and
-        restarting from the category defaults the consent of a contact who
-        becomes a reader or of a reader who changes category, as long as
-        the reader has not chosen (``consent_chosen``)."""
+        """write() whose explicit consent changes are logged under
+        ``channel`` ("portal", "unsubscribe", "import"); write() itself always
+        logs "staff". It calls the write() of the modules below this one:
+        no context key can carry the channel through write()."""
+        before = self._library_before_write(vals)
+        res = super().write(vals)
+        self._library_after_write(vals, before, channel)
+        return res
+
+    def _library_before_write(self, vals):
+        """What _library_after_write needs to know of the records before
+        ``vals`` are written: (restart, changed)."""
         if "reader_card_number" in vals:
             vals["reader_card_number"] = self._normalize_card_number(vals["reader_card_number"])
         # {partner id: True when they become a reader, False on a new category}
@@ -395,7 +423,14 @@ class ResPartner(models.Model):
             for purpose, field in CONSENT_FIELDS.items()
             if field in vals
         }
-        res = super().write(vals)
+        return restart, changed
+
+    def _library_after_write(self, vals, before, channel):
+        """Log the explicit consent changes under ``channel`` (the reader
+        has chosen from now on), and restart from the category defaults the
+        consent of a contact who became a reader or of a reader who changed
+        category, as long as the reader has not chosen (``consent_chosen``)."""
+        restart, changed = before
         default_channel = "import" if channel == "import" else "default"
         logs = []
         chosen = self.browse()
@@ -443,7 +478,7 @@ class ResPartner(models.Model):
             self.filtered(lambda p: not p.reader_since).reader_since = fields.Date.context_today(
                 self
             )
-        return res
+        return True
 
     def _library_sync_mailing_contacts(self):
         """The contacts standing for these readers in the segment mailing
