@@ -52,6 +52,7 @@
         "views/library_usage_views.xml",
         "views/res_config_settings_views.xml",
         "views/library_portal_templates.xml",
+        "views/library_journey_templates.xml",
         "wizards/library_reader_import_views.xml",
         "wizards/library_handover_views.xml",
         "wizards/library_usage_import_views.xml",

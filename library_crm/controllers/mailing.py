@@ -6,8 +6,6 @@ from odoo.http import request
 
 from odoo.addons.mass_mailing.controllers.main import MassMailController
 
-from ..models.res_partner import CONSENT_FIELDS
-
 
 class LibraryMassMailController(MassMailController):
     """The unsubscribe link of a library mailing opts the reader out of the
@@ -66,8 +64,7 @@ class LibraryMassMailController(MassMailController):
         )
 
     def _library_opt_out(self, readers, mailing):
-        field = CONSENT_FIELDS[mailing.library_purpose or "news"]
-        readers.with_context(library_consent_channel="unsubscribe").write({field: False})
+        readers._library_set_consent({mailing.library_purpose or "news": False}, "unsubscribe")
 
     def _library_render_opted_out(self, mailing):
         purposes = dict(mailing._fields["library_purpose"]._description_selection(request.env))

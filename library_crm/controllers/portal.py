@@ -217,8 +217,8 @@ class LibraryCrmPortal(CustomerPortal):
         partner = request.env.user.partner_id.sudo()
         saved = False
         if request.httprequest.method == "POST" and partner.is_reader:
-            partner.with_context(library_consent_channel="portal").write(
-                {field: bool(post.get(purpose)) for purpose, field in CONSENT_FIELDS.items()}
+            partner._library_set_consent(
+                {purpose: bool(post.get(purpose)) for purpose in CONSENT_FIELDS}, "portal"
             )
             saved = True
         labels = dict(

@@ -27,6 +27,7 @@ class LibraryContactTimeline(models.Model):
     summary = fields.Char(readonly=True)
     interaction_id = fields.Many2one("library.interaction", readonly=True)
     message_id = fields.Many2one("mail.message", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -45,7 +46,8 @@ class LibraryContactTimeline(models.Model):
                            i.kind,
                            i.summary,
                            i.id AS interaction_id,
-                           NULL::integer AS message_id
+                           NULL::integer AS message_id,
+                           i.company_id
                       FROM library_interaction i
                       JOIN res_users u ON u.id = i.user_id
                     UNION ALL
@@ -61,7 +63,8 @@ class LibraryContactTimeline(models.Model):
                            COALESCE(NULLIF(m.subject, ''), left(regexp_replace(
                                COALESCE(m.body, ''), '<[^>]*>', '', 'g'), 120)),
                            NULL,
-                           m.id
+                           m.id,
+                           p.company_id
                       FROM mail_message m
                       JOIN res_partner p ON p.id = m.res_id AND p.is_reader
                       LEFT JOIN LATERAL (

@@ -12,6 +12,7 @@ class LibraryDepartment(models.Model):
     _description = "Department"
     _inherit = ["library.code.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "sequence, code, name"
+    _check_company_auto = True
     _rec_names_search = ["name", "code"]
     _parent_store = True
 
@@ -32,6 +33,7 @@ class LibraryDepartment(models.Model):
         index=True,
         ondelete="restrict",
         domain="[('company_id', '=', company_id)]",
+        check_company=True,
         help="The faculty or school this department belongs to.",
     )
     parent_path = fields.Char(index=True)

@@ -32,6 +32,7 @@ class LibraryInteraction(models.Model):
     _inherit = ["mail.thread"]
     _order = "date desc, id desc"
     _rec_name = "summary"
+    _check_company_auto = True
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -40,6 +41,7 @@ class LibraryInteraction(models.Model):
         ondelete="cascade",
         domain=[("is_reader", "=", True)],
         tracking=True,
+        check_company=True,
     )
     department_id = fields.Many2one(
         "library.department",
@@ -49,6 +51,7 @@ class LibraryInteraction(models.Model):
         index="btree_not_null",
         ondelete="cascade",
         tracking=True,
+        check_company=True,
     )
     user_id = fields.Many2one(
         "res.users",

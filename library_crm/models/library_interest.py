@@ -10,5 +10,12 @@ class LibraryInterest(models.Model):
     name = fields.Char(required=True, translate=True)
     color = fields.Integer()
     active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        index="btree_not_null",
+        help="Leave empty to share it with every library of the database.",
+    )
 
-    _name_unique = models.UniqueIndex("(name)", "This interest already exists.")
+    _name_unique = models.UniqueIndex(
+        "(name, COALESCE(company_id, 0))", "This interest already exists."
+    )

@@ -4,10 +4,13 @@ template sent when a reader reaches a moment of their life with the library.
 Each journey sends once per trigger, only to readers who agreed to its
 purpose, and no reader gets more than one journey message per N days."""
 
+import ast
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, consteq, hmac
 
 from .library_consent_log import CONSENT_PURPOSES
 from .res_partner import CONSENT_FIELDS
@@ -41,6 +44,11 @@ class LibraryJourney(models.Model):
         default=30,
         help="Welcome: readers who joined in the last N days. Segment journeys: readers who "
         "entered the segment in the last N days. Card expiry: cards expiring within N days.",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        index="btree_not_null",
+        help="Leave empty to share it with every library of the database.",
     )
     message_ids = fields.One2many("library.journey.message", "journey_id", string="Sent")
     message_count = fields.Integer(compute="_compute_message_count", string="Messages Sent")
@@ -97,6 +105,43 @@ class LibraryJourney(models.Model):
         return query
 
     @api.model
+    def _opt_out_token(self, partner_id, purpose):
+        return hmac(self.env(su=True), "library-journey-opt-out", (partner_id, purpose))
+
+    @api.model
+    def _check_opt_out_token(self, partner_id, purpose, token):
+        return bool(token) and consteq(self._opt_out_token(partner_id, purpose), token)
+
+    @api.model
+    def _opt_out_url(self, partner, purpose):
+        token = self._opt_out_token(partner.id, purpose)
+        return f"{partner.get_base_url()}/library/opt-out/{partner.id}/{purpose}/{token}"
+
+    def _add_opt_out(self, mails):
+        """Each message carries the opt-out of its purpose: a link at the
+        end, and List-Unsubscribe headers (one click) for the mail client."""
+        self.ensure_one()
+        for mail in mails.sudo():
+            if mail.model != "res.partner" or not mail.res_id:
+                continue
+            partner = self.env["res.partner"].sudo().browse(mail.res_id)
+            url = self._opt_out_url(partner, self.purpose)
+            lang_env = self.with_context(lang=partner.lang or "en_US").env
+            purpose = dict(self._fields["purpose"]._description_selection(lang_env))[self.purpose]
+            footer = Markup('<p style="font-size: small;"><a href="%s">%s</a></p>') % (
+                url,
+                lang_env._("Stop receiving: %(purpose)s", purpose=purpose),
+            )
+            headers = ast.literal_eval(mail.headers) if mail.headers else {}
+            headers.update(
+                {
+                    "List-Unsubscribe": f"<{url}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                }
+            )
+            mail.write({"body_html": (mail.body_html or "") + footer, "headers": repr(headers)})
+
+    @api.model
     def _cron_run(self, today=None):
         """Send every active journey's messages, oldest journey first within
         the cap; returns the messages sent."""
@@ -114,6 +159,10 @@ class LibraryJourney(models.Model):
                       FROM candidates c
                       JOIN res_partner p ON p.id = c.partner_id
                      WHERE p.active AND p.email IS NOT NULL AND %(consent)s
+                       AND NOT EXISTS (SELECT 1 FROM mail_blacklist b
+                                        WHERE b.active AND b.email = p.email_normalized)
+                       AND (%(company)s IS NULL OR p.company_id IS NULL
+                            OR p.company_id = %(company)s)
                        AND NOT EXISTS (SELECT 1 FROM library_journey_message m
                                         WHERE m.journey_id = %(journey)s
                                           AND m.partner_id = c.partner_id
@@ -126,6 +175,7 @@ class LibraryJourney(models.Model):
                     candidates=journey._candidates(today),
                     consent=SQL("p.%s", SQL.identifier(consent)),
                     journey=journey.id,
+                    company=journey.company_id.id or None,
                     cap_since=cap_since,
                 )
             )
@@ -143,7 +193,10 @@ class LibraryJourney(models.Model):
                     for partner_id, key in rows
                 ]
             )
-            journey.mail_template_id.send_mail_batch([partner_id for partner_id, _key in rows])
+            mails = journey.mail_template_id.send_mail_batch(
+                [partner_id for partner_id, _key in rows]
+            )
+            journey._add_opt_out(mails)
             self.env.flush_all()
             sent |= messages
         return sent

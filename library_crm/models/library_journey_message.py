@@ -14,6 +14,7 @@ class LibraryJourneyMessage(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Reader", required=True, index=True, ondelete="cascade"
     )
+    company_id = fields.Many2one(related="partner_id.company_id")
     trigger_key = fields.Char(required=True, help="What triggered it: sent once per trigger.")
     date = fields.Date(required=True, default=fields.Date.context_today, index=True)
 

@@ -29,6 +29,7 @@ class LibraryLiaisonDeliverable(models.Model):
     _inherit = ["mail.thread"]
     _order = "date desc, id desc"
     _rec_name = "title"
+    _check_company_auto = True
 
     title = fields.Char(required=True, tracking=True)
     kind = fields.Selection(DELIVERABLE_KINDS, required=True, tracking=True)
@@ -47,6 +48,7 @@ class LibraryLiaisonDeliverable(models.Model):
         index="btree_not_null",
         ondelete="set null",
         domain="[('department_id', '=?', department_id)]",
+        check_company=True,
     )
     date = fields.Date(required=True, default=fields.Date.context_today, index=True)
     liaison_user_id = fields.Many2one(

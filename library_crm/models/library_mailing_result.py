@@ -27,7 +27,7 @@ class LibraryMailingResult(models.Model):
         ],
         "mailing.contact": ["library_partner_id"],
         "mailing.mailing": ["library_purpose"],
-        "res.partner": ["library_department_id", "reader_category"],
+        "res.partner": ["library_department_id", "reader_category", "company_id"],
         "library.reader.metrics": ["partner_id", "reader_segment"],
     }
 
@@ -38,6 +38,7 @@ class LibraryMailingResult(models.Model):
     department_id = fields.Many2one("library.department", readonly=True)
     reader_category = fields.Selection(READER_CATEGORIES, readonly=True)
     sent_date = fields.Datetime(readonly=True)
+    company_id = fields.Many2one("res.company", string="Reader's Company", readonly=True)
     opened = fields.Float(string="Opened (%)", readonly=True, aggregator="avg")
     clicked = fields.Float(string="Clicked (%)", readonly=True, aggregator="avg")
 
@@ -55,7 +56,8 @@ class LibraryMailingResult(models.Model):
                                   OR t.links_click_datetime IS NOT NULL
                                 THEN 100.0 ELSE 0.0 END AS opened,
                            CASE WHEN t.links_click_datetime IS NOT NULL
-                                THEN 100.0 ELSE 0.0 END AS clicked
+                                THEN 100.0 ELSE 0.0 END AS clicked,
+                           p.company_id
                       FROM mailing_trace t
                       JOIN mailing_mailing m ON m.id = t.mass_mailing_id
                       LEFT JOIN mailing_contact c

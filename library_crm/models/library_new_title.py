@@ -13,6 +13,7 @@ class LibraryNewTitle(models.Model):
     _name = "library.new.title"
     _description = "New Title"
     _order = "arrival_date desc, id desc"
+    _check_company_auto = True
 
     name = fields.Char(string="Title", required=True)
     isbn = fields.Char(string="ISBN", index="btree_not_null")
@@ -26,7 +27,12 @@ class LibraryNewTitle(models.Model):
     arrival_date = fields.Date(default=fields.Date.context_today, required=True)
     catalogue_url = fields.Char(string="Catalogue Link")
     major_ids = fields.Many2many(
-        "library.major", string="Majors", compute="_compute_audience", store=True, readonly=False
+        "library.major",
+        string="Majors",
+        compute="_compute_audience",
+        store=True,
+        readonly=False,
+        check_company=True,
     )
     interest_ids = fields.Many2many(
         "library.interest",
@@ -56,12 +62,23 @@ class LibraryNewTitle(models.Model):
 
     @api.model
     def _cron_send_digest(self):
-        """One mailing for the titles not sent yet, rendered per reader with
-        the titles of their major and interests only."""
+        """One mailing per library (company) for its titles not sent yet,
+        rendered per reader with the titles of their major and interests
+        only; a library's digest goes to its own readers (and to readers
+        not bound to a company), never with another library's titles."""
         titles = self.search([("digest_mailing_id", "=", False)])
         titles = titles.filtered(lambda t: t.major_ids or t.interest_ids)
-        if not titles:
-            return self.env["mailing.mailing"]
+        mailings = self.env["mailing.mailing"]
+        for company in titles.company_id:
+            mailings |= self.with_company(company)._send_digest(
+                titles.filtered(lambda t, c=company: t.company_id == c)
+            )
+        return mailings
+
+    @api.model
+    def _send_digest(self, titles):
+        """The digest of these titles, all of the current company."""
+        company = self.env.company
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -69,6 +86,7 @@ class LibraryNewTitle(models.Model):
                 SELECT p.id FROM res_partner p
                  WHERE p.is_reader AND p.active AND p.consent_new_titles
                    AND p.email IS NOT NULL
+                   AND (p.company_id = %(company)s OR p.company_id IS NULL)
                    AND (p.library_major_id IN (
                             SELECT library_major_id FROM library_major_library_new_title_rel
                              WHERE library_new_title_id = ANY(%(titles)s))
@@ -80,6 +98,7 @@ class LibraryNewTitle(models.Model):
                                AND it.library_new_title_id = ANY(%(titles)s)))
                 """,
                 titles=titles.ids,
+                company=company.id,
             )
         )
         readers = [row[0] for row in self.env.cr.fetchall()]
@@ -90,9 +109,9 @@ class LibraryNewTitle(models.Model):
             .sudo()
             .create(
                 {
-                    "subject": self.with_context(
-                        lang=self.env.company.partner_id.lang or "en_US"
-                    ).env._("New titles for you at the library"),
+                    "subject": self.with_context(lang=company.partner_id.lang or "en_US").env._(
+                        "New titles for you at the library"
+                    ),
                     "mailing_model_id": self.env["ir.model"]._get_id("res.partner"),
                     "mailing_domain": repr([("id", "in", readers)]),
                     "library_purpose": "new_titles",
@@ -124,7 +143,7 @@ class LibraryNewTitle(models.Model):
                   JOIN mailing_mailing m ON m.id = t.mass_mailing_id
                   JOIN res_partner p ON p.id = t.res_id AND p.is_reader
                  WHERE t.model = 'res.partner' AND m.library_purpose = 'new_titles'
-                ON CONFLICT (source, external_ref) DO NOTHING
+                ON CONFLICT (company_id, source, external_ref) DO NOTHING
                 """,
                 company=self.env.company.id,
             )

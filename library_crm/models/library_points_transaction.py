@@ -40,9 +40,15 @@ class LibraryPointsTransaction(models.Model):
     _name = "library.points.transaction"
     _description = "Reader Points Transaction"
     _order = "date desc, id desc"
+    _check_company_auto = True
 
     partner_id = fields.Many2one(
-        "res.partner", string="Reader", required=True, index=True, ondelete="cascade"
+        "res.partner",
+        string="Reader",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        check_company=True,
     )
     points = fields.Integer(required=True, help="Positive when earned, negative when redeemed.")
     reason = fields.Selection(POINTS_REASONS, required=True, default="adjustment")

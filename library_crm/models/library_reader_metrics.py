@@ -52,6 +52,9 @@ class LibraryReaderMetrics(models.Model):
     _log_access = False
 
     partner_id = fields.Many2one("res.partner", string="Reader", required=True, ondelete="cascade")
+    # The reader's company, not stored: the engine writes rows in SQL, and a
+    # reader moved to another library takes their figures along.
+    company_id = fields.Many2one(related="partner_id.company_id")
     reader_segment = fields.Selection(READER_SEGMENTS, readonly=True)
     is_core_reader = fields.Boolean(string="Core Reader", readonly=True)
     loyalty_score = fields.Integer(readonly=True, aggregator="avg")

@@ -51,6 +51,7 @@ class LibrarySatisfaction(models.AbstractModel):
                       JOIN survey_user_input_line l ON l.user_input_id = ui.id
                       JOIN survey_question q ON q.id = l.question_id
                      WHERE ui.state = 'done' AND ui.partner_id IS NOT NULL
+                       AND NOT COALESCE(ui.test_entry, FALSE)
                        AND COALESCE(ui.end_datetime, ui.create_date) >= %(since)s
                        AND q.library_role IN ('dimension', 'overall')
                        AND NOT COALESCE(l.skipped, FALSE)

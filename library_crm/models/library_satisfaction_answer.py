@@ -30,13 +30,15 @@ class LibrarySatisfactionAnswer(models.Model):
                            p.library_department_id AS department_id, p.reader_category,
                            rm.reader_segment, COALESCE(ui.end_datetime, ui.create_date) AS date,
                            q.library_role AS role, q.library_dimension_id AS dimension_id,
-                           l.question_id, l.value_scale::float AS score
+                           l.question_id, l.value_scale::float AS score,
+                           p.company_id
                       FROM survey_user_input_line l
                       JOIN survey_user_input ui ON ui.id = l.user_input_id
                       JOIN survey_question q ON q.id = l.question_id
                       LEFT JOIN res_partner p ON p.id = ui.partner_id
                       LEFT JOIN library_reader_metrics rm ON rm.partner_id = p.id
-                     WHERE ui.state = 'done' AND l.answer_type = 'scale'
+                     WHERE ui.state = 'done' AND NOT COALESCE(ui.test_entry, FALSE)
+                       AND l.answer_type = 'scale'
                        AND NOT COALESCE(l.skipped, FALSE)
                        AND q.library_role IN ('dimension', 'overall')
                 )

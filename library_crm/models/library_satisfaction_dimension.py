@@ -14,4 +14,9 @@ class LibrarySatisfactionDimension(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     description = fields.Text(translate=True)
+    company_id = fields.Many2one(
+        "res.company",
+        index="btree_not_null",
+        help="Leave empty to share it with every library of the database.",
+    )
     question_ids = fields.One2many("survey.question", "library_dimension_id", string="Questions")

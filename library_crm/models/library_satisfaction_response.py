@@ -66,12 +66,13 @@ class LibrarySatisfactionResponse(models.Model):
                            f.overall AS overall_score, f.dimensions AS dimension_score,
                            f.lowest AS lowest_score, f.comment,
                            COALESCE(f.nps <= 6 OR f.lowest <= 2 OR f.overall <= 2, FALSE)
-                               AS is_unhappy
+                               AS is_unhappy,
+                           p.company_id
                       FROM survey_user_input ui
                       JOIN figures f ON f.user_input_id = ui.id
                       LEFT JOIN res_partner p ON p.id = ui.partner_id
                       LEFT JOIN library_reader_metrics rm ON rm.partner_id = p.id
-                     WHERE ui.state = 'done'
+                     WHERE ui.state = 'done' AND NOT COALESCE(ui.test_entry, FALSE)
                 )
                 """,
                 SQL.identifier(self._table),

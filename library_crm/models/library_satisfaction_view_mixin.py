@@ -14,7 +14,7 @@ class LibrarySatisfactionViewMixin(models.AbstractModel):
     _description = "Satisfaction View Fields"
     _order = "date desc"
     _depends = {
-        "survey.user_input": ["state", "end_datetime", "partner_id", "survey_id"],
+        "survey.user_input": ["state", "end_datetime", "partner_id", "survey_id", "test_entry"],
         "survey.user_input.line": [
             "user_input_id",
             "question_id",
@@ -25,7 +25,7 @@ class LibrarySatisfactionViewMixin(models.AbstractModel):
             "value_char_box",
         ],
         "survey.question": ["library_role", "library_dimension_id"],
-        "res.partner": ["library_department_id", "reader_category"],
+        "res.partner": ["library_department_id", "reader_category", "company_id"],
         "library.reader.metrics": ["partner_id", "reader_segment"],
     }
 
@@ -36,3 +36,4 @@ class LibrarySatisfactionViewMixin(models.AbstractModel):
     reader_category = fields.Selection(READER_CATEGORIES, readonly=True)
     reader_segment = fields.Selection(READER_SEGMENTS, readonly=True)
     date = fields.Datetime(readonly=True)
+    company_id = fields.Many2one("res.company", string="Reader's Company", readonly=True)

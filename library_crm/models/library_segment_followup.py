@@ -36,6 +36,11 @@ class LibrarySegmentFollowup(models.Model):
     summary = fields.Char(translate=True)
     note = fields.Html(translate=True)
     deadline_days = fields.Integer(default=7)
+    company_id = fields.Many2one(
+        "res.company",
+        index="btree_not_null",
+        help="Leave empty to share it with every library of the database.",
+    )
 
     @api.constrains("trigger", "to_segment")
     def _check_segment(self):

@@ -22,6 +22,8 @@ class LibrarySegmentHistory(models.Model):
     _log_access = False
 
     partner_id = fields.Many2one("res.partner", string="Reader", required=True, ondelete="cascade")
+    # The reader's company (rows are written in SQL by the engine).
+    company_id = fields.Many2one(related="partner_id.company_id")
     date = fields.Date(required=True, index=True)
     change = fields.Selection(
         [("segment", "Segment"), ("core", "Core Reader")], required=True, default="segment"

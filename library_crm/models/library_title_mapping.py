@@ -19,6 +19,11 @@ class LibraryTitleMapping(models.Model):
     major_ids = fields.Many2many("library.major", string="Majors")
     interest_ids = fields.Many2many("library.interest", string="Interests")
     active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        index="btree_not_null",
+        help="Leave empty to share it with every library of the database.",
+    )
 
     @api.constrains("clc_prefix", "subject_keyword", "major_ids", "interest_ids")
     def _check_mapping(self):
@@ -30,6 +35,8 @@ class LibraryTitleMapping(models.Model):
 
     def _matches(self, title):
         self.ensure_one()
+        if self.company_id and self.company_id != title.company_id:
+            return False
         clc = (title.clc_code or "").upper()
         subjects = (title.subjects or "").lower()
         if self.clc_prefix and not clc.startswith(self.clc_prefix.strip().upper()):

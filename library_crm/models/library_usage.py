@@ -30,12 +30,14 @@ class LibraryUsage(models.Model):
     _order = "occurred_at desc, id desc"
     _rec_name = "kind"
     _log_access = False
+    _check_company_auto = True
 
     partner_id = fields.Many2one(
         "res.partner",
         string="Reader",
         ondelete="set null",
         index=False,  # covered by the (partner_id, occurred_at) index
+        check_company=True,
         help="Empty once the usage is older than the retention period.",
     )
     kind = fields.Selection(USAGE_KINDS, required=True)
@@ -46,7 +48,7 @@ class LibraryUsage(models.Model):
     source = fields.Char(required=True, default="manual", help="e.g. ils, gate, eresources")
     external_ref = fields.Char(
         string="External Reference",
-        help="The record's identifier in its source system; unique per source.",
+        help="The record's identifier in its source system; unique per source and library.",
     )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
@@ -60,8 +62,9 @@ class LibraryUsage(models.Model):
     _partner_occurred_idx = models.Index("(partner_id, occurred_at) WHERE partner_id IS NOT NULL")
     _occurred_idx = models.Index("(occurred_at)")
     _recorded_at_idx = models.Index("(recorded_at)")
+    # Two libraries (companies) may import the same export: the key is per company.
     _source_external_ref_unique = models.UniqueIndex(
-        "(source, external_ref)", "This usage was already imported from this source."
+        "(company_id, source, external_ref)", "This usage was already imported from this source."
     )
 
     @api.constrains("quantity", "duration")

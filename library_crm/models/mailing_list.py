@@ -29,6 +29,20 @@ class MailingList(models.Model):
         Subscription = self.env["mailing.subscription"].sudo()
         self.env.flush_all()
         cr = self.env.cr
+        # Contacts follow their reader's address, also when it was changed
+        # outside the ORM.
+        cr.execute(
+            SQL(
+                """
+                SELECT c.library_partner_id FROM mailing_contact c
+                  JOIN res_partner p ON p.id = c.library_partner_id
+                 WHERE p.email IS NOT NULL AND c.email IS DISTINCT FROM p.email
+                """
+            )
+        )
+        self.env["res.partner"].browse(
+            row[0] for row in cr.fetchall()
+        )._library_sync_mailing_contacts()
         # One contact per reader with an e-mail address.
         cr.execute(
             SQL(

@@ -112,34 +112,76 @@ class ResPartner(models.Model):
         readonly=True,
         copy=False,
         index="btree_not_null",
+        groups=LIBRARY_GROUP,
     )
-    reader_segment = fields.Selection(related="library_metrics_id.reader_segment")
-    is_core_reader = fields.Boolean(related="library_metrics_id.is_core_reader")
+    reader_segment = fields.Selection(
+        related="library_metrics_id.reader_segment", groups=LIBRARY_GROUP
+    )
+    is_core_reader = fields.Boolean(
+        related="library_metrics_id.is_core_reader", groups=LIBRARY_GROUP
+    )
     core_reader_pinned = fields.Boolean(
         string="Pinned as Core Reader",
         copy=False,
+        groups=LIBRARY_GROUP,
         help="A librarian's decision: core reader whatever the loyalty score.",
     )
-    loyalty_score = fields.Integer(related="library_metrics_id.loyalty_score")
-    loyalty_band = fields.Selection(related="library_metrics_id.loyalty_band")
-    loyalty_frequency = fields.Integer(related="library_metrics_id.loyalty_frequency")
-    loyalty_regularity = fields.Integer(related="library_metrics_id.loyalty_regularity")
-    loyalty_recency = fields.Integer(related="library_metrics_id.loyalty_recency")
-    loyalty_breadth = fields.Integer(related="library_metrics_id.loyalty_breadth")
-    loyalty_satisfaction = fields.Integer(related="library_metrics_id.loyalty_satisfaction")
-    satisfaction_score = fields.Float(
-        readonly=True, copy=False, aggregator="avg", help="0-5; 0 when unknown."
+    loyalty_score = fields.Integer(
+        related="library_metrics_id.loyalty_score", groups=LIBRARY_GROUP
     )
-    usage_first_date = fields.Date(related="library_metrics_id.usage_first_date")
-    last_activity_date = fields.Date(related="library_metrics_id.last_activity_date")
-    usage_count_12m = fields.Integer(related="library_metrics_id.usage_count_12m")
-    loan_count_12m = fields.Integer(related="library_metrics_id.loan_count_12m")
-    active_months_12m = fields.Integer(related="library_metrics_id.active_months_12m")
-    usage_breadth = fields.Integer(related="library_metrics_id.usage_breadth")
-    usage_recent_6m = fields.Integer(related="library_metrics_id.usage_recent_6m")
-    usage_previous_6m = fields.Integer(related="library_metrics_id.usage_previous_6m")
-    participation_count = fields.Integer(related="library_metrics_id.participation_count")
-    usage_ids = fields.One2many("library.usage", "partner_id")
+    loyalty_band = fields.Selection(
+        related="library_metrics_id.loyalty_band", groups=LIBRARY_GROUP
+    )
+    loyalty_frequency = fields.Integer(
+        related="library_metrics_id.loyalty_frequency", groups=LIBRARY_GROUP
+    )
+    loyalty_regularity = fields.Integer(
+        related="library_metrics_id.loyalty_regularity", groups=LIBRARY_GROUP
+    )
+    loyalty_recency = fields.Integer(
+        related="library_metrics_id.loyalty_recency", groups=LIBRARY_GROUP
+    )
+    loyalty_breadth = fields.Integer(
+        related="library_metrics_id.loyalty_breadth", groups=LIBRARY_GROUP
+    )
+    loyalty_satisfaction = fields.Integer(
+        related="library_metrics_id.loyalty_satisfaction", groups=LIBRARY_GROUP
+    )
+    satisfaction_score = fields.Float(
+        readonly=True,
+        copy=False,
+        aggregator="avg",
+        groups=LIBRARY_GROUP,
+        help="0-5; 0 when unknown.",
+    )
+    usage_first_date = fields.Date(
+        related="library_metrics_id.usage_first_date", groups=LIBRARY_GROUP
+    )
+    last_activity_date = fields.Date(
+        related="library_metrics_id.last_activity_date", groups=LIBRARY_GROUP
+    )
+    usage_count_12m = fields.Integer(
+        related="library_metrics_id.usage_count_12m", groups=LIBRARY_GROUP
+    )
+    loan_count_12m = fields.Integer(
+        related="library_metrics_id.loan_count_12m", groups=LIBRARY_GROUP
+    )
+    active_months_12m = fields.Integer(
+        related="library_metrics_id.active_months_12m", groups=LIBRARY_GROUP
+    )
+    usage_breadth = fields.Integer(
+        related="library_metrics_id.usage_breadth", groups=LIBRARY_GROUP
+    )
+    usage_recent_6m = fields.Integer(
+        related="library_metrics_id.usage_recent_6m", groups=LIBRARY_GROUP
+    )
+    usage_previous_6m = fields.Integer(
+        related="library_metrics_id.usage_previous_6m", groups=LIBRARY_GROUP
+    )
+    participation_count = fields.Integer(
+        related="library_metrics_id.participation_count", groups=LIBRARY_GROUP
+    )
+    usage_ids = fields.One2many("library.usage", "partner_id", groups=LIBRARY_GROUP)
 
     # Consent per purpose: a mailing of a purpose never reaches a reader who
     # said no to it. Changes are logged in library.consent.log.
@@ -147,6 +189,12 @@ class ResPartner(models.Model):
     consent_news = fields.Boolean(string="Library News and Campaigns", default=True, copy=False)
     consent_surveys = fields.Boolean(string="Surveys", default=True, copy=False)
     consent_new_titles = fields.Boolean(string="New-Title Alerts", default=True, copy=False)
+    consent_chosen = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="The reader's consent was set explicitly (by the reader or for them): the "
+        "defaults of their category no longer apply to them.",
+    )
     consent_log_ids = fields.One2many(
         "library.consent.log", "partner_id", string="Consent History", groups=LIBRARY_GROUP
     )
@@ -154,9 +202,11 @@ class ResPartner(models.Model):
     suggestion_ids = fields.One2many("library.suggestion", "partner_id", string="Suggestions")
     suggestion_count = fields.Integer(compute="_compute_suggestion_count")
     points_transaction_ids = fields.One2many(
-        "library.points.transaction", "partner_id", string="Points History"
+        "library.points.transaction", "partner_id", string="Points History", groups=LIBRARY_GROUP
     )
-    points_balance = fields.Integer(string="Points", compute="_compute_points_balance")
+    points_balance = fields.Integer(
+        string="Points", compute="_compute_points_balance", groups=LIBRARY_GROUP
+    )
 
     _reader_card_company_unique = models.UniqueIndex(
         "(reader_card_number, COALESCE(company_id, 0)) "
@@ -250,6 +300,31 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            if "consent_chosen" in vals and not self.env.su:
+                raise AccessError(self.env._("Only the reader chooses their consent."))
+        initial = self._library_prepare_create(vals_list, None)
+        partners = super().create(vals_list)
+        partners._library_after_create(initial)
+        return partners
+
+    @api.model
+    def _library_create(self, vals_list, channel):
+        """create() for the reader import: the initial consent of the new
+        readers is logged under ``channel``. (Like _library_write, it calls
+        the create() of the modules below this one.)"""
+        initial = self._library_prepare_create(vals_list, channel)
+        partners = super().create(vals_list)
+        partners._library_after_create(initial)
+        return partners
+
+    @api.model
+    def _library_prepare_create(self, vals_list, channel):
+        """Complete the values of new readers: a new reader starts from the
+        consent defaults of their category. Returns, per values, the channel
+        to log each purpose's initial state under: "default" for a purpose
+        that follows the default, "staff" for one set otherwise, or every
+        purpose under ``channel`` when given."""
         today = fields.Date.context_today(self)
         for vals in vals_list:
             if "reader_card_number" in vals:
@@ -257,64 +332,174 @@ class ResPartner(models.Model):
                     vals["reader_card_number"]
                 )
         defaults = {}
+        initial = []
         for vals in vals_list:
+            channels = {}
             if vals.get("is_reader"):
                 vals.setdefault("reader_since", today)
-                # A new reader starts from the defaults of their category; the
-                # history records changes from there.
-                category = vals.get("reader_category")
-                if category not in defaults:
-                    defaults[category] = self.env["library.consent.default"]._defaults_for(
-                        category
+                key = (vals.get("reader_category"), vals.get("company_id"))
+                if key not in defaults:
+                    defaults[key] = self.env["library.consent.default"]._defaults_for(
+                        key[0], self.env["res.company"].browse(key[1]) or self.env.company
                     )
                 for purpose, field in CONSENT_FIELDS.items():
-                    vals.setdefault(field, defaults[category][purpose])
-        partners = super().create(vals_list)
-        readers = partners.filtered("is_reader")
-        if readers:
-            self.env["library.reader.metrics"]._ensure_rows(readers.ids)
-        return partners
+                    default = defaults[key][purpose]
+                    if field in vals and bool(vals[field]) != default:
+                        channels[purpose] = channel or "staff"
+                        vals["consent_chosen"] = True
+                    else:
+                        vals[field] = default
+                        channels[purpose] = channel or "default"
+            initial.append(channels)
+        return initial
 
-    def _log_consent(self, purposes, channel=None):
-        # The channel is evidence of how the reader consented: only server
-        # code running as superuser (the portal and unsubscribe controllers)
-        # may state it; a caller's context over RPC records "staff".
-        if not channel and self.env.su:
-            channel = self.env.context.get("library_consent_channel")
-        channel = channel or "staff"
+    def _library_after_create(self, initial):
+        """Log the initial consent of the new readers (``initial``, from
+        _library_prepare_create) and give them their metrics row."""
+        partners = self
         self.env["library.consent.log"].sudo().create(
             [
                 {
                     "partner_id": partner.id,
                     "purpose": purpose,
                     "consent": partner[CONSENT_FIELDS[purpose]],
-                    "channel": channel,
+                    "channel": purpose_channel,
                 }
-                for partner in self
-                for purpose in purposes
+                for partner, channels in zip(partners, initial, strict=True)
+                for purpose, purpose_channel in channels.items()
             ]
         )
+        readers = partners.filtered("is_reader")
+        if readers:
+            self.env["library.reader.metrics"]._ensure_rows(readers.ids)
 
     def write(self, vals):
         if "responsible_librarian_id" in vals:
             self._check_responsible_librarian_change(vals["responsible_librarian_id"])
+        if "consent_chosen" in vals and not self.env.su:
+            raise AccessError(self.env._("Only the reader chooses their consent."))
+        before = self._library_before_write(vals)
+        res = super().write(vals)
+        self._library_after_write(vals, before, "staff")
+        return res
+
+    def _library_set_consent(self, values, channel):
+        """The reader's own choice, {purpose: bool}, from ``channel``
+        ("portal", "unsubscribe"): the caller has checked who the reader is.
+        A plain write() always logs "staff"; no context decides the channel."""
+        return self.sudo()._library_write(
+            {CONSENT_FIELDS[purpose]: bool(value) for purpose, value in values.items()}, channel
+        )
+
+    def _library_write(self, vals, channel):
+        """write() whose explicit consent changes are logged under
+        ``channel`` ("portal", "unsubscribe", "import"); write() itself always
+        logs "staff". It calls the write() of the modules below this one:
+        no context key can carry the channel through write()."""
+        before = self._library_before_write(vals)
+        res = super().write(vals)
+        self._library_after_write(vals, before, channel)
+        return res
+
+    def _library_before_write(self, vals):
+        """What _library_after_write needs to know of the records before
+        ``vals`` are written: (restart, changed)."""
         if "reader_card_number" in vals:
             vals["reader_card_number"] = self._normalize_card_number(vals["reader_card_number"])
+        # {partner id: True when they become a reader, False on a new category}
+        restart = {}
+        if vals.get("is_reader") or ("reader_category" in vals and vals.get("is_reader", True)):
+            for partner in self.filtered(lambda p: not p.consent_chosen):
+                if vals.get("is_reader") and not partner.is_reader:
+                    restart[partner.id] = True
+                elif partner.is_reader and partner.reader_category != vals.get(
+                    "reader_category", partner.reader_category
+                ):
+                    restart[partner.id] = False
         changed = {
-            purpose: self.filtered(lambda p, f=field: p.is_reader and p[f] != vals[f])
+            purpose: self.filtered(
+                lambda p, f=field: (p.is_reader or p.id in restart) and p[f] != bool(vals[f])
+            )
             for purpose, field in CONSENT_FIELDS.items()
             if field in vals
         }
-        res = super().write(vals)
+        return restart, changed
+
+    def _library_after_write(self, vals, before, channel):
+        """Log the explicit consent changes under ``channel`` (the reader
+        has chosen from now on), and restart from the category defaults the
+        consent of a contact who became a reader or of a reader who changed
+        category, as long as the reader has not chosen (``consent_chosen``)."""
+        restart, changed = before
+        default_channel = "import" if channel == "import" else "default"
+        logs = []
+        chosen = self.browse()
+        for reader in self.browse(list(restart)):
+            initial = restart[reader.id]
+            defaults = self.env["library.consent.default"]._defaults_for(
+                reader.reader_category, reader.company_id or self.env.company
+            )
+            updates = {
+                field: defaults[purpose]
+                for purpose, field in CONSENT_FIELDS.items()
+                if field not in vals and reader[field] != defaults[purpose]
+            }
+            if updates:
+                super(ResPartner, reader).write(updates)
+            for purpose, field in CONSENT_FIELDS.items():
+                if field in vals and bool(vals[field]) != defaults[purpose]:
+                    logs.append((reader, purpose, channel))
+                    chosen |= reader
+                elif initial or field in updates or reader in changed.get(purpose, ()):
+                    logs.append((reader, purpose, default_channel))
         for purpose, partners in changed.items():
-            partners._log_consent([purpose])
+            for partner in partners.filtered(lambda p: p.id not in restart):
+                logs.append((partner, purpose, channel))
+                chosen |= partner
+        self.env["library.consent.log"].sudo().create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "purpose": purpose,
+                    "consent": partner[CONSENT_FIELDS[purpose]],
+                    "channel": log_channel,
+                }
+                for partner, purpose, log_channel in logs
+            ]
+        )
+        chosen = chosen.filtered(lambda p: not p.consent_chosen)
+        if chosen:
+            super(ResPartner, chosen).write({"consent_chosen": True})
+        if "email" in vals:
+            self._library_sync_mailing_contacts()
         if vals.get("is_reader"):
             self.env["library.reader.metrics"]._ensure_rows(self.ids)
             # A reader keeps the date they first became one.
             self.filtered(lambda p: not p.reader_since).reader_since = fields.Date.context_today(
                 self
             )
-        return res
+        return True
+
+    def _library_sync_mailing_contacts(self):
+        """The contacts standing for these readers in the segment mailing
+        lists follow the reader's current e-mail address."""
+        contacts = (
+            self.env["mailing.contact"].sudo().search([("library_partner_id", "in", self.ids)])
+        )
+        for contact in contacts:
+            email = contact.library_partner_id.email
+            if email and contact.email != email:
+                contact.email = email
+
+    @api.onchange("is_reader", "reader_category")
+    def _onchange_library_consent_defaults(self):
+        """The form shows the category's defaults until the reader chooses."""
+        if self.is_reader and not self.consent_chosen:
+            defaults = self.env["library.consent.default"]._defaults_for(
+                self.reader_category, self.company_id or self.env.company
+            )
+            for purpose, field in CONSENT_FIELDS.items():
+                self[field] = defaults[purpose]
 
     def _check_responsible_librarian_change(self, user_id):
         """A librarian takes a reader nobody follows or gives away their

@@ -19,3 +19,6 @@ from . import test_outreach
 from . import test_outreach_http
 from . import test_rpc_security
 from . import test_points
+from . import test_consent
+from . import test_privacy
+from . import test_multicompany

@@ -484,10 +484,10 @@ class LibraryReaderImport(models.TransientModel):
                 continue
             changes = {name: value for name, value in values.items() if partner[name] != value}
             if changes:
-                Partner.browse(partner["id"]).write(changes)
+                Partner.browse(partner["id"])._library_write(changes, "import")
                 result["updated"] += 1
             else:
                 result["unchanged"] += 1
         if to_create:
-            Partner.create(to_create)
+            Partner._library_create(to_create, "import")
             result["created"] += len(to_create)

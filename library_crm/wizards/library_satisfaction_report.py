@@ -1,9 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import babel
+import babel.dates
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields, models
 
 from ..models.library_rights import check_manager
+
+# k-anonymity: no figure of a group smaller than this.
+MIN_RESPONDENTS = 5
 
 
 class LibrarySatisfactionReport(models.TransientModel):
@@ -41,6 +46,11 @@ class LibrarySatisfactionReport(models.TransientModel):
         }
 
     def _report_data(self):
+        """The report's figures. A group (dimension, department, segment)
+        with fewer than MIN_RESPONDENTS respondents shows no figure, and a
+        comment shows its month only, and its department only when that
+        department has enough respondents: a figure or a quote must not point
+        at a reader."""
         self.ensure_one()
         length = self.date_to - self.date_from
         previous_to = self.date_from - relativedelta(days=1)
@@ -49,45 +59,84 @@ class LibrarySatisfactionReport(models.TransientModel):
         Response = self.env["library.satisfaction.response"]
         domain = self._datetime_domain("date", self.date_from, self.date_to)
         previous_domain = self._datetime_domain("date", previous_from, previous_to)
+        aggregates = ["score:avg", "__count", "user_input_id:count_distinct"]
         dimensions = Answer._read_group(
-            [*domain, ("role", "=", "dimension")], ["dimension_id"], ["score:avg", "__count"]
+            [*domain, ("role", "=", "dimension")], ["dimension_id"], aggregates
         )
-        previous_dimensions = dict(
-            Answer._read_group(
-                [*previous_domain, ("role", "=", "dimension")], ["dimension_id"], ["score:avg"]
+        previous_dimensions = {
+            dim: avg
+            for dim, avg, _count, respondents in Answer._read_group(
+                [*previous_domain, ("role", "=", "dimension")], ["dimension_id"], aggregates
             )
-        )
+            if respondents >= MIN_RESPONDENTS
+        }
         segments = dict(
             self.env["res.partner"]._fields["reader_segment"]._description_selection(self.env)
+        )
+        by_department = Response._read_group(
+            domain,
+            ["department_id"],
+            ["__count", "overall_score:avg", "nps_value:avg"],
+            order="__count desc",
+        )
+        by_segment = Response._read_group(
+            domain,
+            ["reader_segment"],
+            ["__count", "overall_score:avg", "nps_value:avg"],
+            order="__count desc",
+        )
+        quotable = {dept for dept, count, _o, _n in by_department if count >= MIN_RESPONDENTS}
+        lang = self.env.context.get("lang") or self.env.user.lang or "en_US"
+        locale = babel.Locale.parse(lang, sep="_")
+        comments = Response.search(
+            [*domain, ("comment", "!=", False)], limit=self.comment_count, order="date desc"
         )
         return {
             "current": self._figures(self.date_from, self.date_to),
             "previous": self._figures(previous_from, previous_to),
             "previous_from": previous_from,
             "previous_to": previous_to,
+            # (name, score, answers, previous score, enough respondents)
             "dimensions": [
-                (dim.display_name, avg, count, previous_dimensions.get(dim))
-                for dim, avg, count in dimensions
-            ],
-            "departments": [
-                (dept.display_name or self.env._("No department"), count, overall or 0.0, nps)
-                for dept, count, overall, nps in Response._read_group(
-                    domain,
-                    ["department_id"],
-                    ["__count", "overall_score:avg", "nps_value:avg"],
-                    order="__count desc",
+                (
+                    dim.display_name,
+                    avg,
+                    count,
+                    previous_dimensions.get(dim),
+                    respondents >= MIN_RESPONDENTS,
                 )
+                for dim, avg, count, respondents in dimensions
+            ],
+            # (name, responses, overall, NPS, enough respondents)
+            "departments": [
+                (
+                    dept.display_name or self.env._("No department"),
+                    count,
+                    overall or 0.0,
+                    nps,
+                    count >= MIN_RESPONDENTS,
+                )
+                for dept, count, overall, nps in by_department
             ],
             "segments": [
-                (segments.get(seg) or self.env._("Not computed"), count, overall or 0.0, nps)
-                for seg, count, overall, nps in Response._read_group(
-                    domain,
-                    ["reader_segment"],
-                    ["__count", "overall_score:avg", "nps_value:avg"],
-                    order="__count desc",
+                (
+                    segments.get(seg) or self.env._("Not computed"),
+                    count,
+                    overall or 0.0,
+                    nps,
+                    count >= MIN_RESPONDENTS,
                 )
+                for seg, count, overall, nps in by_segment
             ],
-            "comments": Response.search(
-                [*domain, ("comment", "!=", False)], limit=self.comment_count, order="date desc"
-            ),
+            # (comment, department or "", month)
+            "comments": [
+                (
+                    response.comment,
+                    response.department_id.display_name
+                    if response.department_id in quotable
+                    else "",
+                    babel.dates.format_skeleton("yMMM", response.date, locale=locale),
+                )
+                for response in comments
+            ],
         }

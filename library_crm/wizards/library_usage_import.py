@@ -95,7 +95,7 @@ class LibraryUsageImport(models.TransientModel):
         required=True,
         default="ils",
         help="Where the file comes from (ils, gate, eresources...): external "
-        "references are unique per source.",
+        "references are unique per source within the current library.",
     )
     state = fields.Selection([("upload", "Upload"), ("done", "Done")], default="upload")
     imported_count = fields.Integer(string="Imported", readonly=True)
@@ -321,7 +321,7 @@ class LibraryUsageImport(models.TransientModel):
                        now() AT TIME ZONE 'UTC'
                   FROM library_usage_checked
                  WHERE reason IS NULL
-                ON CONFLICT (source, external_ref) DO NOTHING
+                ON CONFLICT (company_id, source, external_ref) DO NOTHING
                 """,
                 tz=tz,
                 source=source,
