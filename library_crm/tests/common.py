@@ -3,7 +3,8 @@ from odoo.tests import TransactionCase, new_test_user
 
 
 class LibraryCrmCase(TransactionCase):
-    """One user per role and a small department tree; no demo data."""
+    """One user per role and a small department tree. Its codes (X...) are
+    not the demo data's, so the suite runs with demo data as well as without."""
 
     @classmethod
     def setUpClass(cls):
@@ -37,20 +38,20 @@ class LibraryCrmCase(TransactionCase):
         cls.user_public = cls.env.ref("base.public_user")
 
         Department = cls.env["library.department"]
-        cls.school = Department.create({"name": "School of Science", "code": "sci"})
+        cls.school = Department.create({"name": "School of Science", "code": "xsci"})
         cls.dept_cs = Department.create(
-            {"name": "Computer Science", "code": "CS", "parent_id": cls.school.id}
+            {"name": "Computer Science", "code": "XCS", "parent_id": cls.school.id}
         )
         cls.dept_math = Department.create(
-            {"name": "Mathematics", "code": "MATH", "parent_id": cls.school.id}
+            {"name": "Mathematics", "code": "XMATH", "parent_id": cls.school.id}
         )
-        cls.dept_hist = Department.create({"name": "History", "code": "HIST"})
+        cls.dept_hist = Department.create({"name": "History", "code": "XHIST"})
         Major = cls.env["library.major"]
         cls.major_se = Major.create(
-            {"name": "Software Engineering", "code": "cs01", "department_id": cls.dept_cs.id}
+            {"name": "Software Engineering", "code": "xcs01", "department_id": cls.dept_cs.id}
         )
         cls.major_stat = Major.create(
-            {"name": "Statistics", "code": "MA02", "department_id": cls.dept_math.id}
+            {"name": "Statistics", "code": "XMA02", "department_id": cls.dept_math.id}
         )
         cls.interest_ai = cls.env["library.interest"].create({"name": "AI"})
 

@@ -66,14 +66,14 @@ class TestDepartment(LibraryCrmCase):
         self.assertIn("最多", str(error.exception))
 
     def test_code_normalised_and_unique_per_company(self):
-        self.assertEqual(self.school.code, "SCI")
-        self.assertEqual(self.major_se.code, "CS01")
+        self.assertEqual(self.school.code, "XSCI")
+        self.assertEqual(self.major_se.code, "XCS01")
         with mute_logger("odoo.sql_db"), self.assertRaises(UniqueViolation):
             with self.env.cr.savepoint():
-                self.env["library.department"].create({"name": "Dup", "code": "cs "})
+                self.env["library.department"].create({"name": "Dup", "code": "xcs "})
         other_company = self.env["res.company"].create({"name": "Branch Library"})
         self.env["library.department"].create(
-            {"name": "CS branch", "code": "CS", "company_id": other_company.id}
+            {"name": "CS branch", "code": "XCS", "company_id": other_company.id}
         )
 
     def test_hierarchy(self):

@@ -46,9 +46,9 @@ class TestReaderImport(LibraryCrmCase):
     def test_good_file_creates_readers(self):
         wizard = self._import(
             self._csv(
-                "2025000101,李华,lihua@example.edu,13800000001,本科生,cs,CS01,2025,2007-05-04,2029-07-31",
-                " 2025000102 ,Emily Carter,,,postgraduate,MATH,,2025,2001/12/30,20270731",
-                "t0099,张老师,zhang@example.edu,,Faculty,HIST,,,,",
+                "2025000101,李华,lihua@example.edu,13800000001,本科生,xcs,XCS01,2025,2007-05-04,2029-07-31",
+                " 2025000102 ,Emily Carter,,,postgraduate,XMATH,,2025,2001/12/30,20270731",
+                "t0099,张老师,zhang@example.edu,,Faculty,XHIST,,,,",
             )
         )
         self.assertEqual(
@@ -87,13 +87,13 @@ class TestReaderImport(LibraryCrmCase):
                 "B2,Bad Mail,not-an-email,,,,,,,",
                 "B3,Bad Dept,,,,NOPE,,,,",
                 "B4,Bad Major,,,,,XX99,,,",
-                "B5,Wrong Major,,,,HIST,CS01,,,",
+                "B5,Wrong Major,,,,XHIST,XCS01,,,",
                 "B6,Bad Date,,,,,,,2001-13-45,",
                 "B7,Bad Year,,,,,,20x5,,",
                 "B8,Bad Category,,,martian,,,,,",
                 "DUP,Twice A,,,,,,,,",
                 "dup ,Twice B,,,,,,,,",
-                "G1,Good One,,,,CS,,,,",
+                "G1,Good One,,,,XCS,,,,",
                 "B9,Bad Expiry,,,,,,,,31/31/2030",
             )
         )
@@ -127,8 +127,8 @@ class TestReaderImport(LibraryCrmCase):
 
     def test_rerun_creates_and_changes_nothing(self):
         content = self._csv(
-            "R1,Reader One,one@example.edu,,undergraduate,CS,CS01,2024,2006-01-01,2028-07-31",
-            "R2,Reader Two,,,doctoral,MATH,MA02,2023,,",
+            "R1,Reader One,one@example.edu,,undergraduate,XCS,XCS01,2024,2006-01-01,2028-07-31",
+            "R2,Reader Two,,,doctoral,XMATH,XMA02,2023,,",
         )
         first = self._import(content)
         self.assertEqual(first.created_count, 2)
@@ -161,7 +161,7 @@ class TestReaderImport(LibraryCrmCase):
 
     def test_chinese_headers_and_gbk_encoding(self):
         content = self._csv(
-            "2025000201,赵六,zhao@example.edu,本科生,CS",
+            "2025000201,赵六,zhao@example.edu,本科生,XCS",
             header="读者证号,姓名,电子邮箱,读者类别,院系代码",
             encoding="gbk",
         )
@@ -222,11 +222,11 @@ class TestReaderImport(LibraryCrmCase):
 
     def test_many_rows_in_batches(self):
         lines = [
-            f"M{n:05d},Reader {n},r{n}@example.edu,,undergraduate,CS,,2024,," for n in range(2500)
+            f"M{n:05d},Reader {n},r{n}@example.edu,,undergraduate,XCS,,2024,," for n in range(2500)
         ]
         wizard = self._import(self._csv(*lines))
         self.assertEqual(wizard.created_count, 2500)
-        lines[10] = "M00010,Reader renamed,r10@example.edu,,undergraduate,CS,,2024,,"
+        lines[10] = "M00010,Reader renamed,r10@example.edu,,undergraduate,XCS,,2024,,"
         wizard = self._import(self._csv(*lines))
         self.assertEqual((wizard.created_count, wizard.updated_count), (0, 1))
         self.assertEqual(self._reader("M00010").name, "Reader renamed")
@@ -235,7 +235,7 @@ class TestReaderImport(LibraryCrmCase):
         content = (
             b"reader_card_number,name,is_reader,reader_category,library_department_id,"
             b"library_major_id\n"
-            b" gen-1 ,Generic Reader,1,Faculty,CS,CS01\n"
+            b" gen-1 ,Generic Reader,1,Faculty,XCS,XCS01\n"
         )
         messages = self._odoo_import("res.partner", content, self.user_librarian)
         self.assertFalse(messages, messages)
