@@ -179,7 +179,7 @@ class TestReaderImport(LibraryCrmCase):
         workbook = Workbook()
         sheet = workbook.active
         sheet.append(["读者证号", "姓名", "邮箱", "入学年份", "出生日期", "专业代码"])
-        sheet.append([2025000301, "孙七", "sun@example.edu", 2025, date(2006, 9, 1), "ma02"])
+        sheet.append([2025000301, "孙七", "sun@example.edu", 2025, date(2006, 9, 1), "xma02"])
         sheet.append([2025000302, "周八", "bad@", 2025.0, None, None])
         sheet.append([None, None, None, None, None, None])
         buffer = io.BytesIO()

@@ -422,23 +422,20 @@ class TestSuggestionLiaison(SuggestionCase):
         open_one.with_user(self.user_librarian).action_accept()
         open_one.with_user(self.user_librarian).write({"user_id": self.user_handler.id})
         open_one.with_user(self.user_librarian).action_assign()
-        # Handing over another librarian's work is a manager's action.
-        Handover = self.env["library.handover"].with_user(self.user_manager)
-        Handover.create(
-            {"from_user_id": self.user_handler.id, "to_user_id": self.user_librarian_2.id}
-        )
-        with self.assertRaises(UserError):
-            Handover.create(
-                {"from_user_id": self.user_handler.id, "to_user_id": self.user_librarian_2.id}
-            ).action_handover()
+        Handover = self.env["library.handover"]
         # A colleague's suggestions are handed over by a library manager.
         with self.assertRaises(AccessError):
-            Handover.create(
+            Handover.with_user(self.user_librarian).create(
                 {
                     "from_user_id": self.user_handler.id,
                     "to_user_id": self.user_librarian_2.id,
                     "move_suggestions": True,
                 }
+            ).action_handover()
+        # A hand-over that moves nothing is refused.
+        with self.assertRaises(UserError):
+            Handover.with_user(self.user_manager).create(
+                {"from_user_id": self.user_handler.id, "to_user_id": self.user_librarian_2.id}
             ).action_handover()
         self.assertEqual(open_one.user_id, self.user_handler)
         wizard = Handover.with_user(self.user_manager).create(
