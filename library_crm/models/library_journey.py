@@ -10,6 +10,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .library_consent_log import CONSENT_PURPOSES
+from .res_config_settings import get_setting
 from .res_partner import CONSENT_FIELDS
 
 JOURNEY_TRIGGERS = [
@@ -18,7 +19,6 @@ JOURNEY_TRIGGERS = [
     ("growing", "Reader Became Growing"),
     ("card_expiry", "Card About to Expire"),
 ]
-DEFAULT_CAP_DAYS = 7
 
 
 class LibraryJourney(models.Model):
@@ -56,11 +56,7 @@ class LibraryJourney(models.Model):
 
     @api.model
     def _cap_days(self):
-        return int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("library_crm.journey_cap_days", DEFAULT_CAP_DAYS)
-        )
+        return get_setting(self.env, "journey_cap_days")
 
     def _candidates(self, today):
         """(partner_id, trigger key) pairs this journey may send to: the key

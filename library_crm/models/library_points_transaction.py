@@ -3,6 +3,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .res_config_settings import get_setting
+
 POINTS_REASONS = [
     ("suggestion_adopted", "Suggestion Adopted"),
     ("survey_answered", "Survey Answered"),
@@ -70,9 +72,7 @@ class LibraryPointsTransaction(models.Model):
     def _award_once(self, partner, reason, origin, description, setting, default):
         """Give a reader the points configured in `setting` for `origin`,
         unless this origin already earned them points."""
-        points = int(
-            self.env["ir.config_parameter"].sudo().get_param(f"library_crm.{setting}", default)
-        )
+        points = get_setting(self.env, setting)
         Transaction = self.sudo()
         already = Transaction.search_count(
             [
