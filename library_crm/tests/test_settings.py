@@ -1,7 +1,16 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import datetime
+
+from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
+from lxml import etree
+
+from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.modules.module import Manifest
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import file_open, mute_logger, str2bool
+from odoo.tools.safe_eval import safe_eval, time
 
 from odoo.addons.library_crm.models.res_config_settings import SETTINGS, get_setting
 
@@ -101,3 +110,71 @@ class TestSettings(LibraryCrmCase):
             with self.subTest(user=user.login), self.assertRaises(AccessError):
                 settings.with_user(user).set_values()
         self.assertEqual(get_setting(self.env, "journey_cap_days"), 7)
+
+
+@tagged("post_install", "-at_install")
+class TestDataFiles(TransactionCase):
+    """What a library edits in its crons and mail templates survives an
+    update of the addon; no cron fires the moment the addon is installed."""
+
+    def _data_records(self, models_):
+        """(file, record element, noupdate) of every record of these models
+        in the addon's data files."""
+        manifest = Manifest.for_addon("library_crm")
+        found = []
+        for name in manifest["data"]:
+            if not name.endswith(".xml"):
+                continue
+            with file_open(f"library_crm/{name}", "rb") as handle:
+                root = etree.parse(handle).getroot()
+            for record in root.iter("record"):
+                if record.get("model") not in models_:
+                    continue
+                # The nearest enclosing element that says decides.
+                flags = [
+                    element.get("noupdate")
+                    for element in record.iterancestors("data", "odoo")
+                    if element.get("noupdate") is not None
+                ]
+                noupdate = str2bool(flags[0], False) if flags else False
+                found.append((name, record, noupdate))
+        return found
+
+    def test_crons_and_templates_are_noupdate(self):
+        records = self._data_records({"ir.cron", "mail.template"})
+        self.assertGreaterEqual(len(records), 10)
+        for name, record, noupdate in records:
+            with self.subTest(record=record.get("id")):
+                self.assertTrue(noupdate, f"{record.get('id')} in {name} is updated by -u")
+                xmlid = record.get("id")
+                data = self.env["ir.model.data"].search(
+                    [("module", "=", "library_crm"), ("name", "=", xmlid)]
+                )
+                self.assertTrue(data.noupdate, xmlid)
+
+    def test_no_cron_fires_on_installation(self):
+        """Every cron's first call is in the future, whatever the day of
+        installation (the yearly review cron was set to 1 December of the
+        current year: installed in December, it fired at once)."""
+        crons = self._data_records({"ir.cron"})
+        days = [
+            datetime(2026, 12, 15, 10, 0),
+            datetime(2026, 12, 1, 1, 0),
+            datetime(2026, 12, 31, 23, 0),
+            datetime(2027, 1, 1, 0, 30),
+            datetime(2027, 6, 30, 12, 0),
+            datetime(2027, 11, 30, 23, 59),
+        ]
+        for day in days:
+            with freeze_time(day):
+                context = {
+                    "DateTime": datetime,
+                    "datetime": datetime,
+                    "relativedelta": relativedelta,
+                    "time": time,
+                }
+                for _name, record, _noupdate in crons:
+                    field = record.find("field[@name='nextcall']")
+                    nextcall = fields.Datetime.to_datetime(safe_eval(field.get("eval"), context))
+                    with self.subTest(cron=record.get("id"), day=day):
+                        self.assertGreater(nextcall, day)
