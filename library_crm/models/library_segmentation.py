@@ -85,20 +85,22 @@ class LibrarySegmentation(models.AbstractModel):
         """Where the next incremental run starts reading usage by recorded_at.
 
         recorded_at is the start of the transaction that wrote the row (SQL
-        now(); see library.usage). A row this run cannot see was written by
-        a transaction still running when this run took its snapshot, or
-        started later: either way it started no earlier than the oldest
-        transaction open now. So the watermark is the start of the oldest
-        open transaction of this database, this one included. It may make
-        the next run read a few rows again, never miss one; clocks of
-        application servers play no part, and the query needs no scan."""
-        self.env.cr.execute(
-            SQL(
-                """SELECT least(now(), min(xact_start)) AT TIME ZONE 'UTC'
-                     FROM pg_stat_activity WHERE datname = current_database()"""
+        now(); see library.usage). Read before a run takes its snapshot, the
+        start of the oldest transaction open (in a cursor of its own, whose
+        own start counts too) bounds every row the run will not see: such a
+        row comes from a transaction open then, or begun later. The next run
+        may read a few rows again, never miss one; the clocks of application
+        servers play no part, and selecting by recorded_at needs no scan.
+        Transactions of other database roles show no start: usage is written
+        by Odoo's role only."""
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    """SELECT least(now(), min(xact_start)) AT TIME ZONE 'UTC'
+                         FROM pg_stat_activity WHERE datname = current_database()"""
+                )
             )
-        )
-        return self.env.cr.fetchone()[0]
+            return cr.fetchone()[0]
 
     # ------------------------------------------------------------------
     # Entry points
@@ -116,10 +118,20 @@ class LibrarySegmentation(models.AbstractModel):
         follow-up. Returns the number of readers processed, or None when
         another recompute holds the lock.
         """
+        if commit:
+            # The cron's run: its transaction begins after the watermark is
+            # read, so the watermark bounds exactly what the run cannot see.
+            self.env.cr.commit()
+            watermark = self._usage_watermark()
         if not self._try_lock():
             _logger.info("Reader segmentation already running elsewhere; skipped.")
             return None
-        watermark = self._usage_watermark()
+        if not commit:
+            # A run inside a request or a caller's transaction: its snapshot
+            # was taken before; the watermark read now may be later than a
+            # transaction that committed meanwhile. It never moves past the
+            # previous one: the cron's runs move it.
+            watermark = self._usage_watermark()
         now = now or fields.Datetime.now()
         settings = self._settings()
         params = self.env["ir.config_parameter"].sudo()
@@ -133,6 +145,8 @@ class LibrarySegmentation(models.AbstractModel):
             )
             or last_run
         )
+        if not commit and usage_since:
+            watermark = min(watermark, usage_since)
         record = bool(last_run)
         self.env.flush_all()
         self.env["library.reader.metrics"]._ensure_rows(partner_ids)

@@ -509,10 +509,11 @@ class TestSegmentationEngineRuns(LibraryCrmCase):
                 importer.commit()
                 return result
 
-            # The run starts after the import stamped its rows.
+            # The cron's run (committing batch by batch) starts after the
+            # import stamped its rows.
             with patch.object(Engine, "_recompute_batch", batch_while_importing):
                 run_env["library.segmentation"]._recompute(
-                    full=True, now=started + timedelta(seconds=1)
+                    full=True, now=started + timedelta(seconds=1), commit=True
                 )
             run.commit()
             run_env["library.segmentation"]._recompute(full=False, now=started + timedelta(days=1))
