@@ -121,7 +121,7 @@ class LibrarySegmentation(models.AbstractModel):
         if commit:
             # The cron's run: its transaction begins after the watermark is
             # read, so the watermark bounds exactly what the run cannot see.
-            self.env.cr.commit()
+            self.env["ir.cron"]._commit_progress()
             watermark = self._usage_watermark()
         if not self._try_lock():
             _logger.info("Reader segmentation already running elsewhere; skipped.")
