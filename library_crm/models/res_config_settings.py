@@ -111,13 +111,14 @@ class ResConfigSettings(models.TransientModel):
     def set_values(self):
         if not self.env.is_admin():
             raise AccessError(self.env._("Only administrators can change the settings."))
-        super().set_values()
+        res = super().set_values()
         self._check_library_settings()
         params = self.env["ir.config_parameter"].sudo()
         for key in SETTINGS:
             value = str(self[f"library_{key}"])
             if params.get_param(f"library_crm.{key}") != value:
                 params.set_param(f"library_crm.{key}", value)
+        return res
 
     @api.constrains(*(f"library_{key}" for key in SETTINGS))
     def _check_library_settings(self):

@@ -104,7 +104,7 @@ class TestDepartment(LibraryCrmCase):
         activity on their department; other users cannot schedule one."""
         self.dept_cs.liaison_user_ids = self.user_librarian
         action = self.dept_cs.with_user(self.user_librarian).action_log_interaction()
-        Interaction = self.env["library.interaction"].with_context(action["context"])
+        Interaction = self.env["library.interaction"].with_context(**action["context"])
         values = {"summary": "Met the dean", "followup_date": "2026-12-01"}
         interaction = Interaction.with_user(self.user_librarian).create(values)
         activity = interaction.followup_activity_id
