@@ -118,7 +118,9 @@ class LibrarySegmentation(models.AbstractModel):
         follow-up. Returns the number of readers processed, or None when
         another recompute holds the lock.
         """
-        if commit:
+        # Only a run over all the readers moves the watermark.
+        watermark = None
+        if commit and partner_ids is None:
             # The cron's run: its transaction begins after the watermark is
             # read, so the watermark bounds exactly what the run cannot see.
             self.env["ir.cron"]._commit_progress()
@@ -126,7 +128,7 @@ class LibrarySegmentation(models.AbstractModel):
         if not self._try_lock():
             _logger.info("Reader segmentation already running elsewhere; skipped.")
             return None
-        if not commit:
+        if watermark is None and partner_ids is None:
             # A run inside a request or a caller's transaction: its snapshot
             # was taken before; the watermark read now may be later than a
             # transaction that committed meanwhile. It never moves past the
@@ -145,7 +147,7 @@ class LibrarySegmentation(models.AbstractModel):
             )
             or last_run
         )
-        if not commit and usage_since:
+        if not commit and usage_since and watermark:
             watermark = min(watermark, usage_since)
         record = bool(last_run)
         self.env.flush_all()
