@@ -132,6 +132,7 @@ def reset_to_first_run(registry):
         cr.execute("DELETE FROM library_segment_history")
         env = api.Environment(cr, SUPERUSER_ID, {})
         env["ir.config_parameter"].set_param("library_crm.segmentation_last_run", "")
+        env["ir.config_parameter"].set_param("library_crm.segmentation_usage_watermark", "")
     # Rewritten compactly, as rows freshly created with their readers are.
     vacuum(registry, "VACUUM FULL library_reader_metrics")
     vacuum(

@@ -4,7 +4,9 @@ from datetime import date
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-DEFAULT_MAX_DEPARTMENTS_PER_LIAISON = 2
+from .res_config_settings import SETTINGS, get_setting
+
+DEFAULT_MAX_DEPARTMENTS_PER_LIAISON = SETTINGS["max_departments_per_liaison"][0]
 
 
 class LibraryDepartment(models.Model):
@@ -178,12 +180,7 @@ class LibraryDepartment(models.Model):
 
     @api.model
     def _get_max_departments_per_liaison(self):
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("library_crm.max_departments_per_liaison")
-        )
-        return int(value) if value else DEFAULT_MAX_DEPARTMENTS_PER_LIAISON
+        return get_setting(self.env, "max_departments_per_liaison")
 
     def action_view_readers(self):
         self.ensure_one()

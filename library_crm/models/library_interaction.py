@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 INTERACTION_CHANNELS = [
     ("in_person", "In Person"),
@@ -113,6 +113,22 @@ class LibraryInteraction(models.Model):
         activity_type = self.env.ref("library_crm.mail_activity_type_reader_followup")
         for interaction in self:
             target = interaction.partner_id or interaction.department_id
+            if not interaction.partner_id:
+                # Librarians only read departments: the department's liaison
+                # schedules the follow-up the contact calls for on it.
+                if not (
+                    self.env.su
+                    or self.env.user in target.liaison_user_ids
+                    or self.env.user.has_group("library_crm.group_library_manager")
+                ):
+                    raise AccessError(
+                        self.env._(
+                            "Only the liaison librarians of %(department)s can schedule "
+                            "a follow-up on it.",
+                            department=target.display_name,
+                        )
+                    )
+                target = target.sudo()
             activity = target.activity_schedule(
                 activity_type_id=activity_type.id,
                 date_deadline=interaction.followup_date,

@@ -5,6 +5,7 @@ Each journey sends once per trigger, only to readers who agreed to its
 purpose, and no reader gets more than one journey message per N days."""
 
 import ast
+import logging
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -13,15 +14,18 @@ from odoo import api, fields, models
 from odoo.tools import SQL, consteq, hmac
 
 from .library_consent_log import CONSENT_PURPOSES
+from .res_config_settings import get_setting
 from .res_partner import CONSENT_FIELDS
 
+_logger = logging.getLogger(__name__)
+
+JOURNEY_LOCK_KEY = 7_190_002  # pg advisory lock: one worker sends journeys at a time
 JOURNEY_TRIGGERS = [
     ("welcome", "Welcome a New Reader"),
     ("lapsed", "Reader Became Lapsed"),
     ("growing", "Reader Became Growing"),
     ("card_expiry", "Card About to Expire"),
 ]
-DEFAULT_CAP_DAYS = 7
 
 
 class LibraryJourney(models.Model):
@@ -64,11 +68,7 @@ class LibraryJourney(models.Model):
 
     @api.model
     def _cap_days(self):
-        return int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("library_crm.journey_cap_days", DEFAULT_CAP_DAYS)
-        )
+        return get_setting(self.env, "journey_cap_days")
 
     def _candidates(self, today):
         """(partner_id, trigger key) pairs this journey may send to: the key
@@ -144,59 +144,83 @@ class LibraryJourney(models.Model):
     @api.model
     def _cron_run(self, today=None):
         """Send every active journey's messages, oldest journey first within
-        the cap; returns the messages sent."""
+        the cap; returns the messages sent.
+
+        One worker at a time (an advisory lock held until the transaction
+        ends); a worker whose snapshot predates another's commit is still
+        refused a second message per trigger by the unique index on the
+        message key. A journey that fails (a broken template, a refused
+        duplicate) is rolled back alone and logged; the others go on."""
         today = today or fields.Date.context_today(self)
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s)", JOURNEY_LOCK_KEY))
+        if not self.env.cr.fetchone()[0]:
+            _logger.info("Journeys already being sent by another worker; skipped.")
+            return self.env["library.journey.message"]
         cap_since = today - timedelta(days=self._cap_days())
         self.env.flush_all()
         sent = self.env["library.journey.message"]
         for journey in self.search([("active", "=", True)]):
-            consent = CONSENT_FIELDS[journey.purpose]
-            self.env.cr.execute(
-                SQL(
-                    """
-                    WITH candidates(partner_id, trigger_key) AS (%(candidates)s)
-                    SELECT DISTINCT ON (c.partner_id) c.partner_id, c.trigger_key
-                      FROM candidates c
-                      JOIN res_partner p ON p.id = c.partner_id
-                     WHERE p.active AND p.email IS NOT NULL AND %(consent)s
-                       AND NOT EXISTS (SELECT 1 FROM mail_blacklist b
-                                        WHERE b.active AND b.email = p.email_normalized)
-                       AND (%(company)s IS NULL OR p.company_id IS NULL
-                            OR p.company_id = %(company)s)
-                       AND NOT EXISTS (SELECT 1 FROM library_journey_message m
-                                        WHERE m.journey_id = %(journey)s
-                                          AND m.partner_id = c.partner_id
-                                          AND m.trigger_key = c.trigger_key)
-                       AND NOT EXISTS (SELECT 1 FROM library_journey_message m
-                                        WHERE m.partner_id = c.partner_id
-                                          AND m.date > %(cap_since)s)
-                     ORDER BY c.partner_id, c.trigger_key
-                    """,
-                    candidates=journey._candidates(today),
-                    consent=SQL("p.%s", SQL.identifier(consent)),
-                    journey=journey.id,
-                    company=journey.company_id.id or None,
-                    cap_since=cap_since,
+            try:
+                with self.env.cr.savepoint():
+                    sent |= journey._send(today, cap_since)
+            except Exception:
+                _logger.exception(
+                    "Journey %s (%s) failed and sent nothing; the others go on.",
+                    journey.id,
+                    journey.name,
                 )
+        return sent.exists()
+
+    def _send(self, today, cap_since):
+        """Send this journey's messages of the day; returns them."""
+        self.ensure_one()
+        journey = self
+        consent = CONSENT_FIELDS[journey.purpose]
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH candidates(partner_id, trigger_key) AS (%(candidates)s)
+                SELECT DISTINCT ON (c.partner_id) c.partner_id, c.trigger_key
+                  FROM candidates c
+                  JOIN res_partner p ON p.id = c.partner_id
+                 WHERE p.active AND p.email IS NOT NULL AND %(consent)s
+                   AND NOT EXISTS (SELECT 1 FROM mail_blacklist b
+                                    WHERE b.active AND b.email = p.email_normalized)
+                   AND (%(company)s IS NULL OR p.company_id IS NULL
+                        OR p.company_id = %(company)s)
+                   AND NOT EXISTS (SELECT 1 FROM library_journey_message m
+                                    WHERE m.journey_id = %(journey)s
+                                      AND m.partner_id = c.partner_id
+                                      AND m.trigger_key = c.trigger_key)
+                   AND NOT EXISTS (SELECT 1 FROM library_journey_message m
+                                    WHERE m.partner_id = c.partner_id
+                                      AND m.date > %(cap_since)s)
+                 ORDER BY c.partner_id, c.trigger_key
+                """,
+                candidates=journey._candidates(today),
+                consent=SQL("p.%s", SQL.identifier(consent)),
+                journey=journey.id,
+                company=journey.company_id.id or None,
+                cap_since=cap_since,
             )
-            rows = self.env.cr.fetchall()
-            if not rows:
-                continue
-            messages = sent.create(
-                [
-                    {
-                        "journey_id": journey.id,
-                        "partner_id": partner_id,
-                        "trigger_key": key,
-                        "date": today,
-                    }
-                    for partner_id, key in rows
-                ]
-            )
-            mails = journey.mail_template_id.send_mail_batch(
-                [partner_id for partner_id, _key in rows]
-            )
-            journey._add_opt_out(mails)
-            self.env.flush_all()
-            sent |= messages
-        return sent
+        )
+        rows = self.env.cr.fetchall()
+        if not rows:
+            return self.env["library.journey.message"]
+        # Inserted first: the unique index refuses a message already sent
+        # by another worker before any mail is queued.
+        messages = self.env["library.journey.message"].create(
+            [
+                {
+                    "journey_id": journey.id,
+                    "partner_id": partner_id,
+                    "trigger_key": key,
+                    "date": today,
+                }
+                for partner_id, key in rows
+            ]
+        )
+        mails = journey.mail_template_id.send_mail_batch([partner_id for partner_id, _key in rows])
+        journey._add_opt_out(mails)
+        self.env.flush_all()
+        return messages

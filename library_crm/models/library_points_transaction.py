@@ -5,6 +5,8 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .res_config_settings import get_setting
+
 _logger = logging.getLogger(__name__)
 
 POINTS_REASONS = [
@@ -117,16 +119,10 @@ class LibraryPointsTransaction(models.Model):
 
     @api.model
     def _points_setting(self, setting, default):
-        """The points configured in `library_crm.<setting>`: a stored 0 (or an
-        emptied value) is 0; only a missing parameter falls back to `default`."""
-        value = self.env["ir.config_parameter"].sudo()._get_param(f"library_crm.{setting}")
-        if value is None:
-            return default
-        try:
-            return int(value or 0)
-        except ValueError:
-            _logger.warning("library_crm.%s is not a number: %r; no points", setting, value)
-            return 0
+        """The points configured in `library_crm.<setting>`, read through the
+        one place that knows every setting's default and bounds: a stored 0
+        is 0; `default` is the caller's word for the same default."""
+        return get_setting(self.env, setting)
 
     def _origin_lines(self, partner, origin, reason):
         return self.sudo().search(

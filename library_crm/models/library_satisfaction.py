@@ -16,7 +16,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-DEFAULT_SURVEY_WEIGHT = 70
+from .res_config_settings import get_setting
 
 
 class LibrarySatisfaction(models.AbstractModel):
@@ -25,12 +25,7 @@ class LibrarySatisfaction(models.AbstractModel):
 
     @api.model
     def _survey_weight(self):
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("library_crm.satisfaction_survey_weight", DEFAULT_SURVEY_WEIGHT)
-        )
-        return min(max(int(value), 0), 100) / 100.0
+        return get_setting(self.env, "satisfaction_survey_weight") / 100.0
 
     @api.model
     def _recompute_scores(self, partner_ids=None, now=None):

@@ -4,7 +4,8 @@ readers and their history, computed set-based in PostgreSQL.
 
 Loyalty (0-100) is the sum of five components, each shown on the reader:
 - frequency, 30 points: activities in the last 12 months, full at 24;
-- regularity, 30 points: active months out of the last 12;
+- regularity, 30 points: calendar months with activity among the last 12
+  (this month and the 11 before it);
 - recency, 20 points: last activity within 30 days 20, 90 days 15,
   180 days 10, 365 days 5, older 0;
 - breadth, 10 points: distinct kinds of use in the last 12 months, full at 4;
@@ -35,21 +36,32 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .library_usage import USAGE_KINDS
+from .res_config_settings import get_setting
 
 _logger = logging.getLogger(__name__)
 
-DEFAULTS = {
-    "new_days": 90,
-    "lapsed_days": 180,
-    "long_term_days": 730,
-    "long_term_months": 6,
-    "growth_percent": 20,
-    "core_percent": 10,
-    "retention_years": 3,
-}
+SETTING_KEYS = (
+    "new_days",
+    "lapsed_days",
+    "long_term_days",
+    "long_term_months",
+    "growth_percent",
+    "core_percent",
+    "retention_years",
+)
 RECENCY_STEPS = (30, 90, 180, 365)
 BATCH_SIZE = 20000
 LOCK_KEY = 7_190_001  # pg advisory lock: one recompute at a time
+
+
+def months_start(now):
+    """Start of the window of active months: the first day of the month
+    eleven months before now's, so that it holds exactly 12 calendar
+    months (a 365-day window touches 13 of them)."""
+    index = now.year * 12 + now.month - 1 - 11
+    return now.replace(
+        year=index // 12, month=index % 12 + 1, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
 
 
 class LibrarySegmentation(models.AbstractModel):
@@ -58,8 +70,37 @@ class LibrarySegmentation(models.AbstractModel):
 
     @api.model
     def _settings(self):
-        get = self.env["ir.config_parameter"].sudo().get_param
-        return {key: int(get(f"library_crm.{key}") or value) for key, value in DEFAULTS.items()}
+        return {key: get_setting(self.env, key) for key in SETTING_KEYS}
+
+    @api.model
+    def _try_lock(self):
+        """Take the engine's lock until the end of the transaction: released
+        by the commit or the rollback that ends it, it cannot outlive an
+        error nor linger on a connection returned to the pool."""
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s)", LOCK_KEY))
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _usage_watermark(self):
+        """Where the next incremental run starts reading usage by recorded_at.
+
+        recorded_at is the start of the transaction that wrote the row (SQL
+        now(); see library.usage). Read before a run takes its snapshot, the
+        start of the oldest transaction open (in a cursor of its own, whose
+        own start counts too) bounds every row the run will not see: such a
+        row comes from a transaction open then, or begun later. The next run
+        may read a few rows again, never miss one; the clocks of application
+        servers play no part, and selecting by recorded_at needs no scan.
+        Transactions of other database roles show no start: usage is written
+        by Odoo's role only."""
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    """SELECT least(now(), min(xact_start)) AT TIME ZONE 'UTC'
+                         FROM pg_stat_activity WHERE datname = current_database()"""
+                )
+            )
+            return cr.fetchone()[0]
 
     # ------------------------------------------------------------------
     # Entry points
@@ -77,54 +118,78 @@ class LibrarySegmentation(models.AbstractModel):
         follow-up. Returns the number of readers processed, or None when
         another recompute holds the lock.
         """
-        cr = self.env.cr
-        cr.execute(SQL("SELECT pg_try_advisory_lock(%s)", LOCK_KEY))
-        if not cr.fetchone()[0]:
+        # Only a run over all the readers moves the watermark.
+        watermark = None
+        if commit and partner_ids is None:
+            # The cron's run: its transaction begins after the watermark is
+            # read, so the watermark bounds exactly what the run cannot see.
+            self.env["ir.cron"]._commit_progress()
+            watermark = self._usage_watermark()
+        if not self._try_lock():
             _logger.info("Reader segmentation already running elsewhere; skipped.")
             return None
-        try:
-            now = now or fields.Datetime.now()
-            settings = self._settings()
-            params = self.env["ir.config_parameter"].sudo()
-            last_run = fields.Datetime.to_datetime(
-                params.get_param("library_crm.segmentation_last_run")
+        if watermark is None and partner_ids is None:
+            # A run inside a request or a caller's transaction: its snapshot
+            # was taken before; the watermark read now may be later than a
+            # transaction that committed meanwhile. It never moves past the
+            # previous one: the cron's runs move it.
+            watermark = self._usage_watermark()
+        now = now or fields.Datetime.now()
+        settings = self._settings()
+        params = self.env["ir.config_parameter"].sudo()
+        last_run = fields.Datetime.to_datetime(
+            params.get_param("library_crm.segmentation_last_run")
+        )
+        # Databases of the previous release have no watermark: their last run.
+        usage_since = (
+            fields.Datetime.to_datetime(
+                params.get_param("library_crm.segmentation_usage_watermark")
             )
-            record = bool(last_run)
-            self.env.flush_all()
-            self.env["library.reader.metrics"]._ensure_rows(partner_ids)
-            whole = partner_ids is None and (full or not last_run)
-            if partner_ids is not None:
-                ids = sorted(partner_ids)
-            elif whole:
-                ids = self._all_reader_ids()
-            else:
-                ids = self._incremental_reader_ids(last_run, now, settings)
-            if whole and not commit:
-                # One statement over all readers scans the usage table once.
-                batches = [None]
-            else:
-                # The cron commits its progress batch by batch.
-                batches = [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)]
-            remaining = len(ids)
-            for batch in batches:
-                changes = self._recompute_batch(batch, now, settings, record)
-                self._apply_followups(changes)
-                if commit:
-                    remaining -= len(batch)
-                    self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
-            if batches != [None]:
-                # Ranks need every reader: a run by batches ranks afterwards.
-                self._apply_followups(self._recompute_core(now, settings, record))
-            self.env["mailing.list"]._library_sync_segment_lists()
-            if partner_ids is None:
-                # A partial run leaves the others' time-driven changes pending.
-                params.set_param(
-                    "library_crm.segmentation_last_run", fields.Datetime.to_string(now)
-                )
-            self.env.invalidate_all()
-            return len(ids)
-        finally:
-            cr.execute(SQL("SELECT pg_advisory_unlock(%s)", LOCK_KEY))
+            or last_run
+        )
+        if not commit and usage_since and watermark:
+            watermark = min(watermark, usage_since)
+        record = bool(last_run)
+        self.env.flush_all()
+        self.env["library.reader.metrics"]._ensure_rows(partner_ids)
+        whole = partner_ids is None and (full or not last_run)
+        if partner_ids is not None:
+            ids = sorted(partner_ids)
+        elif whole:
+            ids = self._all_reader_ids()
+        else:
+            ids = self._incremental_reader_ids(last_run, now, settings, usage_since)
+        if whole and not commit:
+            # One statement over all readers scans the usage table once.
+            batches = [None]
+        else:
+            # The cron commits its progress batch by batch.
+            batches = [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)]
+        remaining = len(ids)
+        for batch in batches:
+            changes = self._recompute_batch(batch, now, settings, record)
+            self._apply_followups(changes)
+            if commit:
+                remaining -= len(batch)
+                self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
+                # The commit released the lock: take it again for the next
+                # transaction, or leave the rest to the run that took it
+                # (its readers are those of this run: last_run did not move).
+                if not self._try_lock():
+                    _logger.info("Reader segmentation taken over by another run; stopped.")
+                    return len(ids) - remaining
+        if batches != [None]:
+            # Ranks need every reader: a run by batches ranks afterwards.
+            self._apply_followups(self._recompute_core(now, settings, record))
+        self.env["mailing.list"]._library_sync_segment_lists()
+        if partner_ids is None:
+            # A partial run leaves the others' time-driven changes pending.
+            params.set_param("library_crm.segmentation_last_run", fields.Datetime.to_string(now))
+            params.set_param(
+                "library_crm.segmentation_usage_watermark", fields.Datetime.to_string(watermark)
+            )
+        self.env.invalidate_all()
+        return len(ids)
 
     @api.model
     def _cron_recompute(self):
@@ -191,18 +256,25 @@ class LibrarySegmentation(models.AbstractModel):
         return [row[0] for row in self.env.cr.fetchall()]
 
     @api.model
-    def _incremental_reader_ids(self, last_run, now, settings):
+    def _incremental_reader_ids(self, last_run, now, settings, usage_since=None):
         """Readers whose figures may differ from what was stored at last_run:
-        new usage, usage leaving a window, a date crossing a threshold."""
-        windows = [timedelta(days=365), timedelta(days=182)]
+        usage recorded since usage_since (the last run's watermark, by
+        default last_run), usage leaving a window, a date crossing a
+        threshold."""
+        if usage_since is None:
+            usage_since = last_run
+        window_starts = [
+            (last_run - timedelta(days=days), now - timedelta(days=days)) for days in (365, 182)
+        ]
+        window_starts.append((months_start(last_run), months_start(now)))
         last_thresholds = [timedelta(days=d) for d in (*RECENCY_STEPS, settings["lapsed_days"])]
         first_thresholds = [
             timedelta(days=settings["new_days"]),
             timedelta(days=settings["long_term_days"]),
         ]
         usage_crossed = SQL(" OR ").join(
-            SQL("(u.occurred_at >= %s AND u.occurred_at < %s)", last_run - w, now - w)
-            for w in windows
+            SQL("(u.occurred_at >= %s AND u.occurred_at < %s)", before, after)
+            for before, after in window_starts
         )
         last_crossed = SQL(" OR ").join(
             SQL(
@@ -226,7 +298,7 @@ class LibrarySegmentation(models.AbstractModel):
                 """
                 SELECT DISTINCT u.partner_id FROM library_usage u
                  WHERE u.partner_id IS NOT NULL
-                   AND (u.recorded_at >= %(last_run)s OR %(usage_crossed)s)
+                   AND (u.recorded_at >= %(usage_since)s OR %(usage_crossed)s)
                 UNION
                 SELECT p.id FROM res_partner p
                   JOIN library_reader_metrics m ON m.partner_id = p.id
@@ -240,7 +312,7 @@ class LibrarySegmentation(models.AbstractModel):
                                 ELSE 5 END)
                 ORDER BY 1
                 """,
-                last_run=last_run,
+                usage_since=usage_since,
                 usage_crossed=usage_crossed,
                 last_crossed=last_crossed,
                 first_crossed=first_crossed,
@@ -267,6 +339,7 @@ class LibrarySegmentation(models.AbstractModel):
         readers (partner_ids None) it ranks the core readers too."""
         start_12 = now - timedelta(days=365)
         start_6 = now - timedelta(days=182)
+        start_months = months_start(now)
         today = now.date()
         return SQL(
             """
@@ -289,7 +362,7 @@ class LibrarySegmentation(models.AbstractModel):
                        bit_count(bit_or(1::bigint << (
                            (extract(year FROM u.occurred_at) * 12
                             + extract(month FROM u.occurred_at))::int - %(base_month)s
-                       )) FILTER (WHERE u.occurred_at >= %(start_12)s)::bit(64)) AS months_12,
+                       )) FILTER (WHERE u.occurred_at >= %(start_months)s)::bit(64)) AS months_12,
                        bit_count(bit_or(1::bigint << array_position(%(kinds)s, u.kind::text))
                            FILTER (WHERE u.occurred_at >= %(start_12)s)::bit(64)) AS breadth,
                        count(*) FILTER (WHERE u.occurred_at >= %(start_6)s) AS recent_6,
@@ -315,7 +388,8 @@ class LibrarySegmentation(models.AbstractModel):
                        %(today)s - a.last_date AS idle_days,
                        %(today)s - a.first_date AS tenure_days,
                        round(least(coalesce(a.count_12, 0), 24) * 30 / 24.0)::int AS l_frequency,
-                       round(coalesce(a.months_12, 0) * 30 / 12.0)::int AS l_regularity,
+                       round(least(coalesce(a.months_12, 0), 12) * 30 / 12.0)::int
+                           AS l_regularity,
                        CASE WHEN a.last_date IS NULL THEN 0
                             WHEN %(today)s - a.last_date <= 30 THEN 20
                             WHEN %(today)s - a.last_date <= 90 THEN 15
@@ -355,7 +429,8 @@ class LibrarySegmentation(models.AbstractModel):
             usage_partners=self._partners_clause("u.partner_id", partner_ids),
             now=now,
             today=today,
-            base_month=start_12.year * 12 + start_12.month,
+            base_month=start_months.year * 12 + start_months.month,
+            start_months=start_months,
             kinds=[code for code, _label in USAGE_KINDS],
             start_12=start_12,
             start_6=start_6,

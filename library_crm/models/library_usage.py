@@ -54,7 +54,6 @@ class LibraryUsage(models.Model):
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
     recorded_at = fields.Datetime(
-        default=fields.Datetime.now,
         readonly=True,
         help="When the row was recorded or last changed; the incremental recompute starts there.",
     )
@@ -77,7 +76,11 @@ class LibraryUsage(models.Model):
     def create(self, vals_list):
         # Generic imports and manual entries get a reference too, so that a
         # second import of the same rows is refused instead of duplicated.
+        # The start of this transaction, on the database's clock, as the
+        # imports write it in SQL: the engine's watermark relies on it.
+        recorded_at = self.env.cr.now()
         for vals in vals_list:
+            vals["recorded_at"] = recorded_at
             if not vals.get("external_ref"):
                 vals["external_ref"] = self._default_external_ref(vals)
         return super().create(vals_list)
@@ -85,7 +88,7 @@ class LibraryUsage(models.Model):
     def write(self, vals):
         if "partner_id" in vals:
             self.env["library.reader.metrics"]._mark_for_recompute(self.partner_id.ids)
-        return super().write({**vals, "recorded_at": fields.Datetime.now()})
+        return super().write({**vals, "recorded_at": self.env.cr.now()})
 
     def unlink(self):
         self.env["library.reader.metrics"]._mark_for_recompute(self.partner_id.ids)

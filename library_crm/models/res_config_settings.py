@@ -1,8 +1,52 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+"""The library's settings: one place for their defaults and bounds, one
+reader (get_setting), and a settings screen that stores 0 as 0.
 
-from .library_department import DEFAULT_MAX_DEPARTMENTS_PER_LIAISON
+Odoo's res.config.settings stores an Integer `config_parameter` of 0 as
+"unset", so a library that set a number of points or a cap to 0 got the
+default back. These settings are stored by set_values below instead."""
+
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+
+_logger = logging.getLogger(__name__)
+
+# key: (default, minimum, maximum); stored as ir.config_parameter library_crm.<key>
+SETTINGS = {
+    "max_departments_per_liaison": (2, 1, 1000),
+    "new_days": (90, 1, 3650),
+    "lapsed_days": (180, 1, 3650),
+    "long_term_days": (730, 1, 36500),
+    "long_term_months": (6, 1, 12),
+    "growth_percent": (20, 0, 10000),
+    "core_percent": (10, 0, 100),
+    "retention_years": (3, 1, 100),
+    "points_suggestion_adopted": (10, 0, 100000),
+    "points_survey_answered": (5, 0, 100000),
+    "satisfaction_survey_weight": (70, 0, 100),
+    "journey_cap_days": (7, 0, 3650),
+}
+
+
+def get_setting(env, key):
+    """The library's value of setting `key` (an int): its default when it
+    was never set or cannot be read, kept within its bounds (a value set
+    by hand in the system parameters may be anything)."""
+    default, low, high = SETTINGS[key]
+    raw = env["ir.config_parameter"].sudo().get_param(f"library_crm.{key}")
+    if raw is False or raw is None or str(raw).strip() == "":
+        return default
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        _logger.warning("Setting library_crm.%s = %r is not a whole number.", key, raw)
+        return default
+    if not low <= value <= high:
+        _logger.warning("Setting library_crm.%s = %s is out of [%s, %s].", key, value, low, high)
+        return min(max(value, low), high)
+    return value
 
 
 class ResConfigSettings(models.TransientModel):
@@ -10,66 +54,74 @@ class ResConfigSettings(models.TransientModel):
 
     library_max_departments_per_liaison = fields.Integer(
         string="Departments per Liaison Librarian",
-        config_parameter="library_crm.max_departments_per_liaison",
-        default=DEFAULT_MAX_DEPARTMENTS_PER_LIAISON,
+        default=SETTINGS["max_departments_per_liaison"][0],
         help="How many departments one librarian may be liaison for.",
     )
 
     library_new_days = fields.Integer(
-        string="New Reader Period (days)", config_parameter="library_crm.new_days", default=90
+        string="New Reader Period (days)", default=SETTINGS["new_days"][0]
     )
     library_lapsed_days = fields.Integer(
-        string="Lapsed after (days)", config_parameter="library_crm.lapsed_days", default=180
+        string="Lapsed after (days)", default=SETTINGS["lapsed_days"][0]
     )
     library_long_term_days = fields.Integer(
-        string="Long-term after (days)", config_parameter="library_crm.long_term_days", default=730
+        string="Long-term after (days)", default=SETTINGS["long_term_days"][0]
     )
     library_long_term_months = fields.Integer(
-        string="Long-term: Active Months of 12",
-        config_parameter="library_crm.long_term_months",
-        default=6,
+        string="Long-term: Active Months of 12", default=SETTINGS["long_term_months"][0]
     )
     library_growth_percent = fields.Integer(
-        string="Growing: Growth (%)", config_parameter="library_crm.growth_percent", default=20
+        string="Growing: Growth (%)", default=SETTINGS["growth_percent"][0]
     )
     library_core_percent = fields.Integer(
-        string="Core Readers: Top (%)", config_parameter="library_crm.core_percent", default=10
+        string="Core Readers: Top (%)", default=SETTINGS["core_percent"][0]
     )
     library_retention_years = fields.Integer(
-        string="Usage Retention (years)", config_parameter="library_crm.retention_years", default=3
+        string="Usage Retention (years)", default=SETTINGS["retention_years"][0]
     )
 
     library_points_suggestion_adopted = fields.Integer(
         string="Points per Adopted Suggestion",
-        config_parameter="library_crm.points_suggestion_adopted",
-        default=10,
+        default=SETTINGS["points_suggestion_adopted"][0],
     )
 
     library_points_survey_answered = fields.Integer(
         string="Points per Survey Answered",
-        config_parameter="library_crm.points_survey_answered",
-        default=5,
+        default=SETTINGS["points_survey_answered"][0],
     )
     library_satisfaction_survey_weight = fields.Integer(
         string="Weight of Surveys in Satisfaction (%)",
-        config_parameter="library_crm.satisfaction_survey_weight",
-        default=70,
+        default=SETTINGS["satisfaction_survey_weight"][0],
         help="The rest is the average rating readers give to the handling of their suggestions.",
     )
 
     library_journey_cap_days = fields.Integer(
         string="Days Between Journey Messages",
-        config_parameter="library_crm.journey_cap_days",
-        default=7,
+        default=SETTINGS["journey_cap_days"][0],
         help="No reader gets more than one journey message in this many days.",
     )
 
-    @api.constrains(
-        "library_points_suggestion_adopted",
-        "library_points_survey_answered",
-        "library_satisfaction_survey_weight",
-    )
-    def _check_library_points(self):
+    @api.model
+    def get_values(self):
+        res = super().get_values()
+        for key in SETTINGS:
+            res[f"library_{key}"] = get_setting(self.env, key)
+        return res
+
+    def set_values(self):
+        if not self.env.is_admin():
+            raise AccessError(self.env._("Only administrators can change the settings."))
+        res = super().set_values()
+        self._check_library_settings()
+        params = self.env["ir.config_parameter"].sudo()
+        for key in SETTINGS:
+            value = str(self[f"library_{key}"])
+            if params.get_param(f"library_crm.{key}") != value:
+                params.set_param(f"library_crm.{key}", value)
+        return res
+
+    @api.constrains(*(f"library_{key}" for key in SETTINGS))
+    def _check_library_settings(self):
         for settings in self:
             if (
                 min(
@@ -81,17 +133,10 @@ class ResConfigSettings(models.TransientModel):
                 raise ValidationError(self.env._("Points cannot be negative."))
             if not 0 <= settings.library_satisfaction_survey_weight <= 100:
                 raise ValidationError(self.env._("The weight of surveys is between 0 and 100%."))
-
-    @api.constrains(
-        "library_new_days",
-        "library_lapsed_days",
-        "library_long_term_days",
-        "library_long_term_months",
-        "library_core_percent",
-        "library_retention_years",
-    )
-    def _check_segmentation_settings(self):
-        for settings in self:
+            if settings.library_max_departments_per_liaison < 1:
+                raise ValidationError(
+                    self.env._("A liaison librarian must be allowed at least one department.")
+                )
             if (
                 min(
                     settings.library_new_days,
@@ -110,11 +155,17 @@ class ResConfigSettings(models.TransientModel):
                         "active months between 1 and 12, percentages between 0 and 100."
                     )
                 )
-
-    @api.constrains("library_max_departments_per_liaison")
-    def _check_library_max_departments_per_liaison(self):
-        for settings in self:
-            if settings.library_max_departments_per_liaison < 1:
-                raise ValidationError(
-                    self.env._("A liaison librarian must be allowed at least one department.")
-                )
+            for key, (_default, low, high) in SETTINGS.items():
+                value = settings[f"library_{key}"]
+                if not low <= value <= high:
+                    raise ValidationError(
+                        self.env._(
+                            "%(setting)s must be between %(low)s and %(high)s (now %(value)s).",
+                            setting=settings._fields[f"library_{key}"].get_description(self.env)[
+                                "string"
+                            ],
+                            low=low,
+                            high=high,
+                            value=value,
+                        )
+                    )

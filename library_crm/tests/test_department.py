@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from psycopg2.errors import UniqueViolation
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -97,3 +97,29 @@ class TestDepartment(LibraryCrmCase):
         self.assertEqual(len(readers), 2)
         action = self.dept_cs.action_view_majors()
         self.assertEqual(self.env["library.major"].search(action["domain"]), self.major_se)
+
+    def test_liaison_logs_a_contact_with_a_follow_up(self):
+        """My Departments > Log a Contact with a follow-up date: the liaison
+        librarian, who may only read departments, gets the follow-up
+        activity on their department; other users cannot schedule one."""
+        self.dept_cs.liaison_user_ids = self.user_librarian
+        action = self.dept_cs.with_user(self.user_librarian).action_log_interaction()
+        Interaction = self.env["library.interaction"].with_context(**action["context"])
+        values = {"summary": "Met the dean", "followup_date": "2026-12-01"}
+        interaction = Interaction.with_user(self.user_librarian).create(values)
+        activity = interaction.followup_activity_id
+        self.assertEqual(
+            (activity.res_model, activity.res_id), ("library.department", self.dept_cs.id)
+        )
+        self.assertEqual(activity.user_id, self.user_librarian)
+        # A librarian who is not its liaison logs the contact, but cannot
+        # schedule activities on the department.
+        with self.assertRaises(AccessError):
+            Interaction.with_user(self.user_librarian_2).create(values)
+        for user in (self.user_internal, self.user_portal):
+            with self.assertRaises(AccessError):
+                Interaction.with_user(user).create(values)
+        # Nor by setting a follow-up date afterwards.
+        without = Interaction.with_user(self.user_librarian_2).create({"summary": "Call"})
+        with self.assertRaises(AccessError):
+            without.followup_date = "2026-12-01"

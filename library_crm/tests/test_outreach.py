@@ -1,8 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from ast import literal_eval
 from datetime import date, timedelta
+from unittest.mock import patch
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tools import SQL, mute_logger
 
 from .common import LibraryCrmCase
 
@@ -240,6 +243,91 @@ class TestJourneys(OutreachCase):
         later = today + timedelta(days=8)
         self.assertEqual(Journey._cron_run(later).partner_id, self.readers[0])
         self.assertEqual(Journey._cron_run(later + timedelta(days=1)), sent.browse())
+
+    def test_a_failing_journey_does_not_block_the_others(self):
+        """A journey whose template cannot be rendered sends nothing and is
+        logged; the journeys after it send as usual."""
+        today = date(2026, 11, 23)
+        welcome = self.env.ref("library_crm.journey_welcome")
+        expiry = self.env.ref("library_crm.journey_card_expiry")
+        self.env["library.journey"].search(
+            [("id", "not in", (welcome | expiry).ids)]
+        ).active = False
+        # The welcome journey comes first, and its template was broken (in
+        # SQL: the form refuses a template that does not render).
+        welcome.sequence = expiry.sequence - 1
+        self.env.cr.execute(
+            "UPDATE mail_template SET body_html = jsonb_build_object('en_US', %s::text)"
+            " WHERE id = %s",
+            ["<p><t t-out='object.no_such_field.name'/></p>", welcome.mail_template_id.id],
+        )
+        welcome.mail_template_id.invalidate_recordset()
+        self.readers.write({"reader_since": today - timedelta(days=3)})
+        self.readers[0].card_expiry_date = today + timedelta(days=10)
+        with self.assertLogs("odoo.addons.library_crm.models.library_journey", "ERROR") as logs:
+            sent = self.env["library.journey"]._cron_run(today)
+        self.assertIn(welcome.name, logs.output[0])
+        self.assertFalse(self._sent(welcome))
+        self.assertEqual(sent, self._sent(expiry))
+        self.assertEqual(sent.partner_id, self.readers[0])
+        self.assertTrue(
+            self.env["mail.mail"].search([("recipient_ids", "in", self.readers[0].ids)])
+        )
+
+    def test_two_workers_send_each_trigger_once(self):
+        """Two workers run the cron at once: the second one skips. A worker
+        whose snapshot predates the first one's commit sends nothing that was
+        sent: the unique index on the message key refuses it."""
+        registry = self.registry
+        today = date(2026, 11, 23)
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            reader_id = (
+                env["res.partner"]
+                .create(
+                    {
+                        "name": "Journey Twice",
+                        "is_reader": True,
+                        "reader_card_number": "OUT-TWICE",
+                        "email": "twice@example.edu",
+                    }
+                )
+                .id
+            )
+            first = env["library.journey"].search([("active", "=", True)], limit=1)
+        Journey = type(self.env["library.journey"])
+
+        def candidates(journey, day):
+            if journey.id == first.id:
+                return SQL("SELECT %s, 'test-twice'", reader_id)
+            return SQL("SELECT NULL::int, NULL::text WHERE FALSE")
+
+        one, two, late = registry.cursor(), registry.cursor(), registry.cursor()
+        try:
+            late.execute("SELECT 1")  # a worker whose snapshot is taken now
+            with patch.object(Journey, "_candidates", candidates):
+                sent = api.Environment(one, SUPERUSER_ID, {})["library.journey"]._cron_run(today)
+                self.assertEqual(sent.partner_id.ids, [reader_id])
+                # At the same time: the first worker has not committed yet.
+                self.assertFalse(
+                    api.Environment(two, SUPERUSER_ID, {})["library.journey"]._cron_run(today)
+                )
+                one.commit()
+                with mute_logger("odoo.addons.library_crm.models.library_journey"):
+                    again = api.Environment(late, SUPERUSER_ID, {})["library.journey"]._cron_run(
+                        today
+                    )
+                self.assertFalse(again)
+                late.commit()
+            one.execute(
+                "SELECT count(*) FROM library_journey_message WHERE partner_id = %s", [reader_id]
+            )
+            self.assertEqual(one.fetchone()[0], 1)
+        finally:
+            for cr in (one, two, late):
+                cr.close()
+            with registry.cursor() as cr:
+                api.Environment(cr, SUPERUSER_ID, {})["res.partner"].browse(reader_id).unlink()
 
     def test_segment_journeys_need_a_real_transition(self):
         growing = self.env.ref("library_crm.journey_growing")

@@ -224,8 +224,9 @@ class TestPointsAdoption(PointsCase):
 class TestPointsSettings(PointsCase):
     def test_a_stored_zero_gives_no_points(self):
         ICP = self.env["ir.config_parameter"]
-        for stored, expected in (("0", 0), ("", 0), ("7", 7), (False, 10)):
-            # False removes the parameter: the default applies.
+        for stored, expected in (("0", 0), ("", 10), ("7", 7), (False, 10)):
+            # False removes the parameter, an emptied value is no value: the
+            # default applies. A stored 0 is a value.
             ICP.set_param("library_crm.points_suggestion_adopted", stored)
             with self.subTest(stored=stored):
                 suggestion = self._suggestion()

@@ -1,11 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
+import psycopg2.errors
 from freezegun import freeze_time
 
-from odoo import sql_db
+from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.library_crm.models.library_reader_metrics import NEVER_ACTIVE
 from odoo.addons.library_crm.models.library_segmentation import LOCK_KEY
@@ -26,7 +29,9 @@ class TestSegmentation(LibraryCrmCase):
                 {
                     "name": name,
                     "is_reader": True,
-                    "reader_category": "undergraduate",
+                    # No category: ranked among themselves, whatever the
+                    # readers of the demo data.
+                    "reader_category": False,
                     "reader_card_number": f"SEG-{name.upper()}",
                     "library_department_id": cls.dept_cs.id,
                     "responsible_librarian_id": cls.user_librarian.id,
@@ -252,7 +257,7 @@ class TestSegmentation(LibraryCrmCase):
         self.dept_cs.liaison_user_ids = self.user_librarian_2
         self.engine._recompute(full=True, now=NOW)
         core = self.env["res.partner"].search([("is_core_reader", "=", True)])
-        # 10% of 7 undergraduates: the single best one.
+        # 10% of the 6 readers without a category: the single best one.
         self.assertEqual(core, self.readers["long"])
         activity = self.env["mail.activity"].search(
             [
@@ -325,17 +330,6 @@ class TestSegmentation(LibraryCrmCase):
         self.assertIn("baseline", engine.action_recompute_all()["params"]["message"])
         self.assertNotIn("baseline", engine.action_recompute_all()["params"]["message"])
 
-    def test_one_recompute_at_a_time(self):
-        """Two workers: the second one skips while the first holds the lock."""
-        other = sql_db.db_connect(self.env.cr.dbname).cursor()
-        try:
-            other.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
-            self.assertIsNone(self.engine._recompute(full=True, now=NOW))
-            other.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
-        finally:
-            other.close()
-        self.assertEqual(self.engine._recompute(full=True, now=NOW), len(self.readers) + 1)
-
     def test_retention_detaches_old_usage(self):
         old = self._use(self.readers["lapsed"], 365 * 4)
         recent = self._use(self.readers["lapsed"], 30)
@@ -394,3 +388,147 @@ class TestSegmentation(LibraryCrmCase):
         Usage.search([("partner_id", "=", long.id)], limit=1).quantity = 3
         self.env.flush_all()
         self.assertIn(long.id, self.engine._incremental_reader_ids(NOW, NOW, settings))
+
+    def test_active_months_are_twelve_calendar_months(self):
+        """A reader active in every calendar month a 365-day window touches
+        (13 of them) has 12 active months of 12 and full regularity, never
+        more; a loyalty score stays within 100."""
+        reader = self.readers["long"]
+        with freeze_time(NOW):
+            # 2025-06-30 13:00: within 365 days of NOW, in the 13th month back.
+            self._use(reader, 365 - 1 / 24)
+            for month in range(12):  # the 15th of Jul 2025 .. Jun 2026
+                self._use(reader, 15 + 30 * month, "visit")
+            for days in range(1, 13):
+                self._use(reader, days, ("loan", "eresource", "training")[days % 3])
+            self.engine._recompute(partner_ids=reader.ids, now=NOW)
+        reader.invalidate_recordset()
+        self.assertEqual(reader.active_months_12m, 12)
+        self.assertEqual(reader.library_metrics_id.loyalty_regularity, 30)
+        self.assertEqual(reader.library_metrics_id.loyalty_frequency, 30)
+        self.assertLessEqual(reader.loyalty_score, 100)
+
+    def test_long_term_rule_at_the_margin(self):
+        """Long-term with 12 active months of 12 asked: a use in the 13th
+        calendar month back does not stand in for a month missed since."""
+        self.env["ir.config_parameter"].sudo().set_param("library_crm.long_term_months", "12")
+        reader = self.readers["long"]
+        with freeze_time(NOW):
+            self._use(reader, 1000)  # tenure
+            self._use(reader, 365 - 1 / 24)  # 2025-06-30 13:00
+            for month in range(11):  # every month since, but July 2025
+                self._use(reader, 15 + 30 * month)
+            self.engine._recompute(partner_ids=reader.ids, now=NOW)
+            reader.invalidate_recordset()
+            self.assertEqual(reader.active_months_12m, 11)
+            self.assertNotEqual(reader.reader_segment, "long_term")
+            self._use(reader, 15 + 30 * 11)  # 2025-07-20
+            self.engine._recompute(partner_ids=reader.ids, now=NOW)
+        reader.invalidate_recordset()
+        self.assertEqual(reader.active_months_12m, 12)
+        self.assertEqual(reader.reader_segment, "long_term")
+
+
+@tagged("post_install", "-at_install")
+class TestSegmentationEngineRuns(LibraryCrmCase):
+    """The engine's lock and watermark, with real concurrent transactions.
+    No run in setUpClass: the lock of a run lasts as long as its transaction,
+    and a test class's transaction lasts as long as the class."""
+
+    def setUp(self):
+        super().setUp()
+        self.engine = self.env["library.segmentation"]
+
+    def test_one_recompute_at_a_time(self):
+        """Two workers: the second one skips while the first holds the lock."""
+        other = self.registry.cursor()
+        try:
+            other.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+            self.assertIsNone(self.engine._recompute(full=True, now=NOW))
+            other.rollback()  # the first run ends: its lock goes with it
+            self.assertTrue(self.engine._recompute(full=True, now=NOW))
+        finally:
+            other.close()
+
+    def test_error_in_a_run_is_reported_as_itself(self):
+        """An error inside a run propagates with its own message, and leaves
+        no lock behind: the next run, on this connection or another, runs."""
+        Engine = type(self.engine)
+
+        def failing_batch(engine, *args, **kwargs):
+            engine.env.cr.execute("SELECT 1 / 0")
+
+        with (
+            patch.object(Engine, "_recompute_batch", failing_batch),
+            mute_logger("odoo.sql_db"),
+            self.assertRaisesRegex(psycopg2.errors.DivisionByZero, "division by zero"),
+            self.env.cr.savepoint(),
+        ):
+            self.engine._recompute(full=True, now=NOW)
+        other = self.registry.cursor()
+        try:
+            other.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
+            self.assertTrue(other.fetchone()[0])
+        finally:
+            other.close()
+        self.assertEqual(self.engine._recompute(partner_ids=self.reader.ids, now=NOW), 1)
+
+    def test_usage_committed_during_a_run_is_not_missed(self):
+        """An import that began before a run and commits during it stamps
+        rows the run cannot see with a recorded_at before the run's start:
+        the next incremental run still picks them up."""
+        registry = self.registry
+        keys = ("library_crm.segmentation_last_run", "library_crm.segmentation_usage_watermark")
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            saved = {key: env["ir.config_parameter"].get_param(key) for key in keys}
+            reader_id = (
+                env["res.partner"]
+                .create({"name": "Concurrent", "is_reader": True, "reader_card_number": "SEG-CC"})
+                .id
+            )
+            # A baseline: the committed run below records no history.
+            env["ir.config_parameter"].set_param(keys[0], False)
+        run, importer = registry.cursor(), registry.cursor()
+        try:
+            importer.execute("SELECT 1")  # the import's transaction begins
+            started = importer.now()
+            run_env = api.Environment(run, SUPERUSER_ID, {})
+            Engine = type(run_env["library.segmentation"])
+            batch = Engine._recompute_batch
+
+            def batch_while_importing(engine, *args, **kwargs):
+                result = batch(engine, *args, **kwargs)
+                # The import writes as library.usage.import does, and commits.
+                importer.execute(
+                    """INSERT INTO library_usage (partner_id, kind, occurred_at, quantity,
+                                                  duration, source, external_ref, company_id,
+                                                  recorded_at)
+                       VALUES (%s, 'loan', %s, 1, 0, 'test-concurrent', 'cc-1', %s,
+                               now() AT TIME ZONE 'UTC')""",
+                    [reader_id, started - timedelta(days=10), self.company.id],
+                )
+                importer.commit()
+                return result
+
+            # The cron's run (committing batch by batch) starts after the
+            # import stamped its rows.
+            with patch.object(Engine, "_recompute_batch", batch_while_importing):
+                run_env["library.segmentation"]._recompute(
+                    full=True, now=started + timedelta(seconds=1), commit=True
+                )
+            run.commit()
+            run_env["library.segmentation"]._recompute(full=False, now=started + timedelta(days=1))
+            reader = run_env["res.partner"].browse(reader_id)
+            self.assertEqual(reader.usage_count_12m, 1)
+            self.assertEqual(reader.reader_segment, "new")
+            run.rollback()
+        finally:
+            run.close()
+            importer.close()
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                cr.execute("DELETE FROM library_usage WHERE source = 'test-concurrent'")
+                env["res.partner"].browse(reader_id).unlink()
+                for key, value in saved.items():
+                    env["ir.config_parameter"].set_param(key, value)
