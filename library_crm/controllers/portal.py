@@ -252,6 +252,9 @@ class LibraryCrmPortal(CustomerPortal):
                     ("is_published", "=", True),
                     ("state", "in", ("done", "closed")),
                     ("company_id", "=", request.env.company.id),
+                    # Published before the public texts existed: nothing to show.
+                    ("public_summary", "!=", False),
+                    ("public_reply", "!=", False),
                 ],
                 order="done_date desc",
                 limit=100,

@@ -206,6 +206,14 @@ class TestSuggestionPortal(HttpCase):
             )
         )
         other.write({**public, "public_summary": "Branch library summary"})
+        # Published by an earlier release, before the public texts existed.
+        legacy = self.suggestion_b.sudo()
+        legacy.write({**public, "public_summary": "Legacy summary"})
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE library_suggestion SET public_reply = NULL WHERE id = %s", [legacy.id]
+        )
+        legacy.invalidate_recordset()
         self.authenticate(None, None)
         page = self.url_open("/library/you-said-we-did")
         self.assertEqual(page.status_code, 200)
@@ -219,6 +227,7 @@ class TestSuggestionPortal(HttpCase):
             "Reader Alpha",
             "Beta wants more sockets",  # not published
             "Branch library summary",  # another company's
+            "Legacy summary",  # no public reply was written
         ):
             self.assertNotIn(private, page.text)
 

@@ -2,7 +2,9 @@
 import base64
 import csv
 import io
+from datetime import timedelta
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -238,7 +240,8 @@ class TestUsagePortalAndReport(HttpCase):
             {
                 "partner_id": reader_user.partner_id.id,
                 "kind": "loan",
-                "occurred_at": "2026-11-01 10:00:00",
+                # Within the portal's last twelve months, whatever today is.
+                "occurred_at": fields.Datetime.now() - timedelta(days=28),
                 "quantity": 7,
             }
         )
@@ -246,7 +249,7 @@ class TestUsagePortalAndReport(HttpCase):
             {
                 "partner_id": other_user.partner_id.id,
                 "kind": "eresource",
-                "occurred_at": "2026-11-01 10:00:00",
+                "occurred_at": fields.Datetime.now() - timedelta(days=28),
                 "quantity": 41,
             }
         )
