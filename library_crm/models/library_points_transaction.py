@@ -91,6 +91,11 @@ class LibraryPointsTransaction(models.Model):
         for vals in vals_list:
             # Who and when are facts of the recording, not values to give.
             vals.update(date=now, user_id=self.env.uid)
+            # A line belongs to its reader's library.
+            if "company_id" not in vals and vals.get("partner_id"):
+                reader_company = self.env["res.partner"].browse(vals["partner_id"]).company_id
+                if reader_company:
+                    vals["company_id"] = reader_company.id
         transactions = super().create(vals_list)
         amounts = defaultdict(int)
         for transaction in transactions:

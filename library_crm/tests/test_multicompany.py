@@ -119,7 +119,12 @@ class TestMultiCompany(LibraryCrmCase):
         title = env["library.new.title"].create(
             {"name": "Optics of A", "company_id": self.company_a.id}
         )
+        env["library.points.transaction"].sudo().create(
+            {"partner_id": self.reader_a.id, "points": 3, "reason": "adjustment"}
+        )
+        balance = env["library.points.balance"].search([("partner_id", "=", self.reader_a.id)])
         return {
+            "library.points.balance": balance,
             "library.usage": usage,
             "library.reader.metrics": self.reader_a.library_metrics_id,
             "library.segment.history": history,
