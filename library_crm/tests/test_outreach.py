@@ -137,7 +137,11 @@ class TestNewTitleDigest(OutreachCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # Demo data maps TP3 and 人工智能 to its own majors and interests, and
+        # has titles not sent yet: the digest here must see only this test's.
         Mapping = cls.env["library.title.mapping"]
+        Mapping.search([]).action_archive()
+        cls.env["library.new.title"].search([("digest_mailing_id", "=", False)]).unlink()
         Mapping.create({"clc_prefix": "TP3", "major_ids": [(6, 0, cls.major_se.ids)]})
         Mapping.create(
             {"subject_keyword": "人工智能", "interest_ids": [(6, 0, cls.interest_ai.ids)]}
