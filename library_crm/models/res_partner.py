@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.orm.utils import parse_field_expr
 
 from .library_rights import check_librarian, is_manager
 
@@ -213,6 +214,17 @@ class ResPartner(models.Model):
         "WHERE is_reader IS TRUE AND reader_card_number IS NOT NULL",
         "Another reader already has this card number.",
     )
+
+    def _field_to_sql(self, alias, field_expr, query=None):
+        """Odoo turns a related field that is not stored (reader_segment,
+        loyalty_score...) into SQL on its target, as superuser, without
+        checking the groups= of the field itself: grouping, aggregating or
+        ordering readers by their activity would answer any user, portal
+        included. Check the field's own groups first."""
+        field = self._fields.get(parse_field_expr(field_expr)[0])
+        if field is not None and field.related and not field.store:
+            self._check_field_access(field, "read")
+        return super()._field_to_sql(alias, field_expr, query)
 
     @api.depends("birthdate")
     def _compute_age(self):
