@@ -3,6 +3,10 @@
 logged-in user (JSON-RPC with any ids and context, malformed imports). Each
 test failed before its fix."""
 
+import base64
+import csv
+import io
+
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase
 from odoo.tests.common import JsonRpcException
@@ -89,3 +93,59 @@ class TestActivityNotAggregatedByOutsiders(LibraryCrmCase, HttpCase):
             Partner.with_user(self.user_librarian).search(domain, order="loyalty_score desc"),
             self.reader,
         )
+
+
+class TestUsageImportYears(LibraryCrmCase):
+    """A usage date of year 1 or 9999 passed every check; moved to UTC from
+    the importer's time zone it became 1 BC or 10000, which Python cannot
+    read: every list of the reader's usage and the segmentation engine
+    failed ("year -1 is out of range")."""
+
+    def _import(self, content, tz):
+        self.user_manager.tz = tz
+        wizard = (
+            self.env["library.usage.import"]
+            .with_user(self.user_manager)
+            .create({"file": base64.b64encode(content.encode()), "source": "atk"})
+        )
+        wizard.action_import()
+        return wizard
+
+    def test_years_out_of_range_are_rejected_rows(self):
+        for day, (tz, bad_date) in enumerate(
+            (
+                ("Asia/Shanghai", "0001-01-01 00:00"),
+                ("America/New_York", "9999-12-31 23:59"),
+                ("UTC", "1899-12-31 10:00"),
+            ),
+            start=1,
+        ):
+            with self.subTest(tz=tz, date=bad_date):
+                content = (
+                    "card number,kind,date\n"
+                    f"2024000001,loan,{bad_date}\n"
+                    f"2024000001,visit,2026-03-0{day} 10:00\n"
+                )
+                wizard = self._import(content, tz)
+                self.assertEqual((wizard.imported_count, wizard.rejected_count), (1, 1))
+                rows = list(
+                    csv.reader(
+                        io.StringIO(base64.b64decode(wizard.rejected_file).decode("utf-8-sig"))
+                    )
+                )
+                self.assertEqual(
+                    rows[1][:2], ["2", "The year of the date is not between 1900 and 2999."]
+                )
+        usage = self.env["library.usage"].with_user(self.user_manager)
+        found = usage.search_read([("partner_id", "=", self.reader.id)], ["occurred_at"])
+        self.assertEqual(len(found), 3)
+        self.env["library.segmentation"]._recompute(full=False, partner_ids=self.reader.ids)
+
+    def test_the_limits_themselves_are_imported(self):
+        wizard = self._import(
+            "card number,kind,date\n"
+            "2024000001,loan,1900-01-01 12:00\n"
+            "2024000001,loan,2999-12-31 12:00\n",
+            "Asia/Shanghai",
+        )
+        self.assertEqual((wizard.imported_count, wizard.rejected_count), (2, 0))
