@@ -7,8 +7,9 @@ import base64
 import csv
 import io
 
+from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase
+from odoo.tests import HttpCase, new_test_user
 from odoo.tests.common import JsonRpcException
 
 from .common import LibraryCrmCase
@@ -149,3 +150,37 @@ class TestUsageImportYears(LibraryCrmCase):
             "Asia/Shanghai",
         )
         self.assertEqual((wizard.imported_count, wizard.rejected_count), (2, 0))
+
+
+class TestPointsBalanceOfAnotherLibrary(LibraryCrmCase):
+    """library.points.balance had no company rule: a librarian of one
+    library read the points (and the names) of another library's readers,
+    whose points lines the transaction rule already hid."""
+
+    def test_balance_follows_the_reader_company(self):
+        company_b = self.env["res.company"].create({"name": "Library B"})
+        librarian_b = new_test_user(
+            self.env,
+            login="lib_librarian_b",
+            groups="library_crm.group_library_librarian",
+            company_id=company_b.id,
+            company_ids=[Command.set(company_b.ids)],
+        )
+        reader_b = self.env["res.partner"].create(
+            {"name": "Reader of B", "is_reader": True, "company_id": company_b.id}
+        )
+        shared = self.env["res.partner"].create({"name": "Shared Reader", "is_reader": True})
+        Transaction = self.env["library.points.transaction"].sudo()
+        Transaction.create({"partner_id": reader_b.id, "points": 7, "company_id": company_b.id})
+        Transaction.create({"partner_id": shared.id, "points": 3})
+        readers = (reader_b | shared).ids
+        for user, visible in ((self.user_librarian, shared), (librarian_b, reader_b | shared)):
+            with self.subTest(user=user.login):
+                Balance = self.env["library.points.balance"].with_user(user)
+                self.assertEqual(
+                    Balance.search([("partner_id", "in", readers)]).partner_id, visible
+                )
+                for row in Balance.sudo().search([("partner_id", "in", readers)]):
+                    if row.partner_id not in visible:
+                        with self.assertRaises(AccessError):
+                            row.with_user(user).read(["balance"])
