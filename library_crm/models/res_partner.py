@@ -282,6 +282,21 @@ class ResPartner(models.Model):
                     )
                 )
 
+    @api.constrains("responsible_librarian_id")
+    def _check_responsible_is_library_staff(self):
+        """Readers are followed by library staff: the field's domain only
+        filters the form's choices."""
+        for partner in self:
+            user = partner.responsible_librarian_id
+            if user and not user.has_group(LIBRARY_GROUP):
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s is not library staff and cannot follow %(reader)s.",
+                        user=user.name,
+                        reader=partner.display_name,
+                    )
+                )
+
     @api.constrains("is_reader", "is_company")
     def _check_reader_is_person(self):
         for partner in self:

@@ -8,7 +8,7 @@ import csv
 import io
 
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user
 from odoo.tests.common import JsonRpcException
 
@@ -184,3 +184,45 @@ class TestPointsBalanceOfAnotherLibrary(LibraryCrmCase):
                     if row.partner_id not in visible:
                         with self.assertRaises(AccessError):
                             row.with_user(user).read(["balance"])
+
+
+class TestReadersFollowedByLibraryStaffOnly(LibraryCrmCase):
+    """The responsible librarian's domain only filtered the form: over RPC a
+    librarian gave their readers (and, through the hand-over, their open
+    suggestions) to a plain internal user or a portal user, who cannot even
+    open them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.reader.responsible_librarian_id = cls.user_librarian
+
+    def test_write_refuses_a_user_outside_the_library(self):
+        for caller in (self.user_librarian, self.user_manager):
+            for user in (self.user_internal, self.user_portal):
+                with self.subTest(caller=caller.login, user=user.login):
+                    with self.assertRaises(ValidationError):
+                        self.reader.with_user(caller).with_context(**HOSTILE_CONTEXT).write(
+                            {"responsible_librarian_id": user.id}
+                        )
+        self.reader.with_user(self.user_librarian).responsible_librarian_id = self.user_librarian_2
+        self.assertEqual(self.reader.responsible_librarian_id, self.user_librarian_2)
+
+    def test_handover_refuses_a_user_outside_the_library(self):
+        for caller in (self.user_librarian, self.user_manager):
+            for user in (self.user_internal, self.user_portal):
+                with self.subTest(caller=caller.login, user=user.login):
+                    wizard = (
+                        self.env["library.handover"]
+                        .with_user(caller)
+                        .create(
+                            {
+                                "from_user_id": self.user_librarian.id,
+                                "to_user_id": user.id,
+                                "partner_ids": [Command.set(self.reader.ids)],
+                            }
+                        )
+                    )
+                    with self.assertRaises(UserError):
+                        wizard.with_context(**HOSTILE_CONTEXT).action_handover()
+        self.assertEqual(self.reader.responsible_librarian_id, self.user_librarian)
