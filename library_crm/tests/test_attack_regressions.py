@@ -13,6 +13,7 @@ from odoo.tests import HttpCase, new_test_user
 from odoo.tests.common import JsonRpcException
 
 from .common import LibraryCrmCase
+from .test_satisfaction import SatisfactionCase
 
 HOSTILE_CONTEXT = {
     "library_suggestion_step": True,
@@ -226,3 +227,27 @@ class TestReadersFollowedByLibraryStaffOnly(LibraryCrmCase):
                     with self.assertRaises(UserError):
                         wizard.with_context(**HOSTILE_CONTEXT).action_handover()
         self.assertEqual(self.reader.responsible_librarian_id, self.user_librarian)
+
+
+class TestOneSuggestionPerSurveyResponse(SatisfactionCase):
+    """The form hid "Create Suggestion" once a response had one or while it
+    was unfinished; over RPC each librarian's call made another suggestion
+    from the same comment, and an unfinished response made one too."""
+
+    def test_a_response_becomes_one_suggestion(self):
+        response = self._answer(self.reader, [2] * 8, overall=2, nps=3, comment="太吵了")
+        action = response.with_user(self.user_librarian).action_library_create_suggestion()
+        suggestion = self.env["library.suggestion"].browse(action["res_id"])
+        for user in (self.user_librarian, self.user_librarian_2, self.user_manager):
+            with self.subTest(user=user.login), self.assertRaises(UserError):
+                response.with_user(user).with_context(
+                    **HOSTILE_CONTEXT
+                ).action_library_create_suggestion()
+        self.assertEqual(response.library_suggestion_ids, suggestion)
+
+    def test_an_unfinished_response_does_not(self):
+        started = self.survey._create_answer(partner=self.reader, check_attempts=False)
+        started._save_lines(self.q_comment, "还没填完")
+        with self.assertRaises(UserError):
+            started.with_user(self.user_librarian).action_library_create_suggestion()
+        self.assertFalse(started.library_suggestion_ids)
