@@ -33,6 +33,8 @@ EDUCATION_LEVELS = [
 ]
 
 LIBRARY_GROUP = "library_crm.group_library_librarian"
+# Written by the segmentation and satisfaction engines, in SQL, only.
+ENGINE_FIELDS = ("library_metrics_id", "satisfaction_score")
 
 
 class ResPartner(models.Model):
@@ -330,6 +332,8 @@ class ResPartner(models.Model):
         for vals in vals_list:
             if "consent_chosen" in vals and not self.env.su:
                 raise AccessError(self.env._("Only the reader chooses their consent."))
+            if not self.env.su and any(vals.get(name) for name in ENGINE_FIELDS):
+                self._raise_engine_field([name for name in ENGINE_FIELDS if vals.get(name)])
         initial = self._library_prepare_create(vals_list, None)
         partners = super().create(vals_list)
         partners._library_after_create(initial)
@@ -401,6 +405,7 @@ class ResPartner(models.Model):
             self.env["library.reader.metrics"]._ensure_rows(readers.ids)
 
     def write(self, vals):
+        self._check_engine_fields(vals)
         if "responsible_librarian_id" in vals:
             self._check_responsible_librarian_change(vals["responsible_librarian_id"])
         if "consent_chosen" in vals and not self.env.su:
@@ -409,6 +414,37 @@ class ResPartner(models.Model):
         res = super().write(vals)
         self._library_after_write(vals, before, "staff")
         return res
+
+    def _check_engine_fields(self, vals):
+        """readonly= protects only the form: the fields the library's engines
+        write in SQL (a reader's metrics row, their satisfaction score) are
+        not set by users over RPC. Writing the current value is no change."""
+        if self.env.su:
+            return
+        changed = []
+        for name in ENGINE_FIELDS:
+            if name not in vals:
+                continue
+            field = self._fields[name]
+            for partner in self.sudo():
+                new_value = field.convert_to_record(
+                    field.convert_to_cache(vals[name], partner), partner
+                )
+                if new_value != partner[name]:
+                    changed.append(name)
+                    break
+        if changed:
+            self._raise_engine_field(changed)
+
+    def _raise_engine_field(self, names):
+        raise AccessError(
+            self.env._(
+                "%(fields)s: computed by the library, never set by hand.",
+                fields=", ".join(
+                    self._fields[name]._description_string(self.env) for name in names
+                ),
+            )
+        )
 
     def _library_set_consent(self, values, channel):
         """The reader's own choice, {purpose: bool}, from ``channel``

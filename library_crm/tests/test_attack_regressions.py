@@ -251,3 +251,38 @@ class TestOneSuggestionPerSurveyResponse(SatisfactionCase):
         with self.assertRaises(UserError):
             started.with_user(self.user_librarian).action_library_create_suggestion()
         self.assertFalse(started.library_suggestion_ids)
+
+
+class TestEngineFieldsNotWrittenByUsers(LibraryCrmCase):
+    """library_metrics_id and satisfaction_score are readonly in the form
+    only: over RPC a librarian pointed a reader at another reader's metrics
+    row (their segment, loyalty, core status) and set any satisfaction."""
+
+    def test_write_and_create_refused(self):
+        other = self.env["res.partner"].create({"name": "李华", "is_reader": True})
+        own_metrics = self.reader.library_metrics_id
+        self.assertTrue(own_metrics and other.library_metrics_id)
+        for user in (self.user_librarian, self.user_manager, self.user_internal, self.user_portal):
+            for vals in (
+                {"library_metrics_id": other.library_metrics_id.id},
+                {"satisfaction_score": 5},
+            ):
+                with self.subTest(user=user.login, vals=vals), self.assertRaises(AccessError):
+                    self.reader.with_user(user).with_context(**HOSTILE_CONTEXT).write(vals)
+            with self.subTest(user=user.login, create=True), self.assertRaises(AccessError):
+                self.env["res.partner"].with_user(user).create(
+                    {"name": "新读者", "is_reader": True, "satisfaction_score": 4.5}
+                )
+        self.assertEqual(self.reader.library_metrics_id, own_metrics)
+        self.assertEqual(self.reader.satisfaction_score, 0)
+
+    def test_unchanged_values_pass(self):
+        reader = self.reader.with_user(self.user_librarian)
+        reader.write(
+            {
+                "library_metrics_id": self.reader.library_metrics_id.id,
+                "satisfaction_score": 0,
+                "reader_category": "postgraduate",
+            }
+        )
+        self.assertEqual(self.reader.reader_category, "postgraduate")
