@@ -408,7 +408,12 @@ class ResPartner(models.Model):
         self._check_engine_fields(vals)
         if "responsible_librarian_id" in vals:
             self._check_responsible_librarian_change(vals["responsible_librarian_id"])
-        if "consent_chosen" in vals and not self.env.su:
+        if (
+            "consent_chosen" in vals
+            and not self.env.su
+            and any(p.consent_chosen != bool(vals["consent_chosen"]) for p in self.sudo())
+        ):
+            # Writing the current value is no change (a contact merge does).
             raise AccessError(self.env._("Only the reader chooses their consent."))
         before = self._library_before_write(vals)
         res = super().write(vals)

@@ -286,3 +286,41 @@ class TestEngineFieldsNotWrittenByUsers(LibraryCrmCase):
             }
         )
         self.assertEqual(self.reader.reader_category, "postgraduate")
+
+
+class TestMergingReaders(LibraryCrmCase):
+    """Merging two readers (duplicates after an import) failed for everyone
+    ("a reader has one row of metrics"); and Odoo's merge keeps any True,
+    so a reader's "no" to a purpose became a "yes" from the duplicate."""
+
+    def test_merge_two_readers_keeps_every_no(self):
+        admin = self.env.ref("base.user_admin")
+        duplicate = self.env["res.partner"].create(
+            {"name": "王晓明 (重复)", "is_reader": True, "reader_category": "undergraduate"}
+        )
+        self.reader.with_user(self.user_librarian).write({"consent_news": False})
+        self.assertTrue(self.reader.consent_chosen)
+        self.assertTrue(duplicate.consent_news)
+        self.env["base.partner.merge.automatic.wizard"].with_user(admin)._merge(
+            (duplicate | self.reader).ids, self.reader, extra_checks=False
+        )
+        self.assertFalse(duplicate.exists())
+        self.assertFalse(self.reader.consent_news)
+        self.assertTrue(self.reader.consent_chosen)
+        metrics = self.env["library.reader.metrics"].search([("partner_id", "=", self.reader.id)])
+        self.assertEqual(len(metrics), 1)
+        self.assertEqual(self.reader.library_metrics_id, metrics)
+
+    def test_the_duplicate_no_wins_too(self):
+        admin = self.env.ref("base.user_admin")
+        duplicate = self.env["res.partner"].create({"name": "王晓明 (重复)", "is_reader": True})
+        duplicate.with_user(self.user_librarian).write({"consent_surveys": False})
+        self.env["base.partner.merge.automatic.wizard"].with_user(admin)._merge(
+            (duplicate | self.reader).ids, self.reader, extra_checks=False
+        )
+        self.assertFalse(self.reader.consent_surveys)
+        self.assertTrue(self.reader.consent_news)
+        log = self.env["library.consent.log"].search(
+            [("partner_id", "=", self.reader.id), ("purpose", "=", "surveys")], limit=1
+        )
+        self.assertEqual((log.consent, log.channel), (False, "staff"))
