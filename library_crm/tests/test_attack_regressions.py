@@ -6,11 +6,17 @@ test failed before its fix."""
 import base64
 import csv
 import io
+import os
+import subprocess
+import sys
+import tempfile
 
+import odoo
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user
 from odoo.tests.common import JsonRpcException
+from odoo.tools import config
 
 from .common import LibraryCrmCase
 from .test_satisfaction import SatisfactionCase
@@ -324,3 +330,25 @@ class TestMergingReaders(LibraryCrmCase):
             [("partner_id", "=", self.reader.id), ("purpose", "=", "surveys")], limit=1
         )
         self.assertEqual((log.consent, log.channel), (False, "staff"))
+
+
+class TestUsageCommandExitStatus(LibraryCrmCase):
+    """Odoo's command runner ignores what a command's run() returns: the
+    import command exited 0 when a file could not be imported, so a
+    scheduled load never learned of it. Run for real, in its own process."""
+
+    def test_a_file_not_imported_exits_1(self):
+        odoo_bin = os.path.join(os.path.dirname(next(iter(odoo.__path__))), "odoo-bin")
+        addons = config["addons_path"]
+        addons = addons if isinstance(addons, str) else ",".join(addons)
+        with tempfile.TemporaryDirectory() as folder:
+            missing = os.path.join(folder, "missing.csv")
+            command = [sys.executable, odoo_bin, f"--addons-path={addons}"]
+            command += ["library_usage_import", "-d", self.env.cr.dbname, "--source", "atk"]
+            if config.rcfile and os.path.exists(config.rcfile):
+                command += ["-c", config.rcfile]
+            done = subprocess.run(
+                [*command, missing], capture_output=True, text=True, timeout=300, check=False
+            )
+        self.assertIn("missing.csv: not imported", done.stderr)
+        self.assertEqual(done.returncode, 1)
