@@ -352,3 +352,26 @@ class TestUsageCommandExitStatus(LibraryCrmCase):
             )
         self.assertIn("missing.csv: not imported", done.stderr)
         self.assertEqual(done.returncode, 1)
+
+
+class TestUploadSizeLimit(LibraryCrmCase):
+    """The size check counted Base64's padding as file content: a file of
+    exactly the limit was refused as larger than it."""
+
+    def test_exactly_the_limit_passes_one_byte_more_does_not(self):
+        self.env["ir.config_parameter"].sudo().set_param("library_crm.import_max_mb", "1")
+        header = b"card number,kind,date\n2024000001,loan,2026-03-01 10:00\n"
+        for size in (1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1):
+            content = header + b"\n" * (size - len(header))
+            wizard = (
+                self.env["library.usage.import"]
+                .with_user(self.user_manager)
+                .create({"file": base64.b64encode(content), "source": f"size{size}"})
+            )
+            with self.subTest(size=size):
+                if size > 1024 * 1024:
+                    with self.assertRaisesRegex(UserError, "larger than 1 MB"):
+                        wizard.action_import()
+                else:
+                    wizard.action_import()
+                    self.assertEqual((wizard.imported_count, wizard.rejected_count), (1, 0))
