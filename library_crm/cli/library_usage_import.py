@@ -24,6 +24,14 @@ class LibraryUsageImport(Command):
     name = "library_usage_import"
 
     def run(self, cmdargs):
+        """Odoo's command runner ignores what run() returns: a scheduled
+        job learns that a file was not imported from the exit status only."""
+        code = self._import_files(cmdargs)
+        if code:
+            sys.exit(code)
+        return code
+
+    def _import_files(self, cmdargs):
         parser = argparse.ArgumentParser(prog=self.prog, description=self.__doc__)
         parser.add_argument("-c", "--config", dest="config")
         parser.add_argument("-d", "--database", dest="database", required=True)

@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.orm.utils import parse_field_expr
 
 from .library_rights import check_librarian, is_manager
 
@@ -32,6 +33,8 @@ EDUCATION_LEVELS = [
 ]
 
 LIBRARY_GROUP = "library_crm.group_library_librarian"
+# Written by the segmentation and satisfaction engines, in SQL, only.
+ENGINE_FIELDS = ("library_metrics_id", "satisfaction_score")
 
 
 class ResPartner(models.Model):
@@ -214,6 +217,17 @@ class ResPartner(models.Model):
         "Another reader already has this card number.",
     )
 
+    def _field_to_sql(self, alias, field_expr, query=None):
+        """Odoo turns a related field that is not stored (reader_segment,
+        loyalty_score...) into SQL on its target, as superuser, without
+        checking the groups= of the field itself: grouping, aggregating or
+        ordering readers by their activity would answer any user, portal
+        included. Check the field's own groups first."""
+        field = self._fields.get(parse_field_expr(field_expr)[0])
+        if field is not None and field.related and not field.store:
+            self._check_field_access(field, "read")
+        return super()._field_to_sql(alias, field_expr, query)
+
     @api.depends("birthdate")
     def _compute_age(self):
         today = fields.Date.context_today(self)
@@ -270,6 +284,21 @@ class ResPartner(models.Model):
                     )
                 )
 
+    @api.constrains("responsible_librarian_id")
+    def _check_responsible_is_library_staff(self):
+        """Readers are followed by library staff: the field's domain only
+        filters the form's choices."""
+        for partner in self:
+            user = partner.responsible_librarian_id
+            if user and not user.has_group(LIBRARY_GROUP):
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s is not library staff and cannot follow %(reader)s.",
+                        user=user.name,
+                        reader=partner.display_name,
+                    )
+                )
+
     @api.constrains("is_reader", "is_company")
     def _check_reader_is_person(self):
         for partner in self:
@@ -303,6 +332,8 @@ class ResPartner(models.Model):
         for vals in vals_list:
             if "consent_chosen" in vals and not self.env.su:
                 raise AccessError(self.env._("Only the reader chooses their consent."))
+            if not self.env.su and any(vals.get(name) for name in ENGINE_FIELDS):
+                self._raise_engine_field([name for name in ENGINE_FIELDS if vals.get(name)])
         initial = self._library_prepare_create(vals_list, None)
         partners = super().create(vals_list)
         partners._library_after_create(initial)
@@ -374,14 +405,51 @@ class ResPartner(models.Model):
             self.env["library.reader.metrics"]._ensure_rows(readers.ids)
 
     def write(self, vals):
+        self._check_engine_fields(vals)
         if "responsible_librarian_id" in vals:
             self._check_responsible_librarian_change(vals["responsible_librarian_id"])
-        if "consent_chosen" in vals and not self.env.su:
+        if (
+            "consent_chosen" in vals
+            and not self.env.su
+            and any(p.consent_chosen != bool(vals["consent_chosen"]) for p in self.sudo())
+        ):
+            # Writing the current value is no change (a contact merge does).
             raise AccessError(self.env._("Only the reader chooses their consent."))
         before = self._library_before_write(vals)
         res = super().write(vals)
         self._library_after_write(vals, before, "staff")
         return res
+
+    def _check_engine_fields(self, vals):
+        """readonly= protects only the form: the fields the library's engines
+        write in SQL (a reader's metrics row, their satisfaction score) are
+        not set by users over RPC. Writing the current value is no change."""
+        if self.env.su:
+            return
+        changed = []
+        for name in ENGINE_FIELDS:
+            if name not in vals:
+                continue
+            field = self._fields[name]
+            for partner in self.sudo():
+                new_value = field.convert_to_record(
+                    field.convert_to_cache(vals[name], partner), partner
+                )
+                if new_value != partner[name]:
+                    changed.append(name)
+                    break
+        if changed:
+            self._raise_engine_field(changed)
+
+    def _raise_engine_field(self, names):
+        raise AccessError(
+            self.env._(
+                "%(fields)s: computed by the library, never set by hand.",
+                fields=", ".join(
+                    self._fields[name]._description_string(self.env) for name in names
+                ),
+            )
+        )
 
     def _library_set_consent(self, values, channel):
         """The reader's own choice, {purpose: bool}, from ``channel``

@@ -72,6 +72,19 @@ class SurveyUserInput(models.Model):
         self.ensure_one()
         check_librarian(self.env)
         self.check_access("read")
+        if self.state != "done":
+            raise UserError(self.env._("Only a completed response becomes a suggestion."))
+        existing = (
+            self.env["library.suggestion"]
+            .sudo()
+            .search([("survey_user_input_id", "=", self.id)], limit=1)
+        )
+        if existing:
+            raise UserError(
+                self.env._(
+                    "This response already became the suggestion %(ref)s.", ref=existing.name
+                )
+            )
         response = self.env["library.satisfaction.response"].browse(self.id).exists()
         if not response.comment:
             raise UserError(self.env._("This response has no comment to turn into a suggestion."))

@@ -39,7 +39,10 @@ class TestUsageCli(LibraryCrmCase):
             contextlib.redirect_stdout(stdout),
             contextlib.redirect_stderr(stderr),
         ):
-            returned = command().run(["-d", self.env.cr.dbname, *args])
+            try:
+                returned = command().run(["-d", self.env.cr.dbname, *args])
+            except SystemExit as exit_:
+                returned = exit_.code
         self.assertEqual(returned, code)
         return stdout.getvalue(), stderr.getvalue()
 

@@ -4,7 +4,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..models.library_rights import check_librarian, is_manager
+from ..models.library_rights import LIBRARIAN_GROUP, check_librarian, is_manager
 
 
 class LibraryHandover(models.TransientModel):
@@ -70,6 +70,13 @@ class LibraryHandover(models.TransientModel):
         self._check_handover_rights()
         if self.from_user_id == self.to_user_id:
             raise UserError(self.env._("Choose another librarian to hand over to."))
+        if not self.to_user_id.has_group(LIBRARIAN_GROUP):
+            raise UserError(
+                self.env._(
+                    "%(user)s is not library staff: hand over to a librarian.",
+                    user=self.to_user_id.name,
+                )
+            )
         readers = self.partner_ids
         if self.all_readers:
             readers |= (

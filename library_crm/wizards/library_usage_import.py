@@ -59,6 +59,10 @@ for _code, _label in USAGE_KINDS:
 STAGE_COLUMNS = ("card_number", "kind", "occurred_at", "quantity", "duration", "resource_ref")
 # Rejected rows are read back from the database this many at a time.
 REJECTED_BATCH = 5000
+# The years a usage row may have: a library's records, and far enough from
+# Python's datetime limits (years 1 and 9999) to survive any time zone.
+MIN_YEAR = 1900
+MAX_YEAR = 2999
 
 
 class _CopyStream(io.TextIOBase):
@@ -139,6 +143,11 @@ class LibraryUsageImport(models.TransientModel):
             "card": self.env._("Unknown card number."),
             "kind": self.env._("Unknown kind of usage."),
             "date": self.env._("Not a date and time (use YYYY-MM-DD HH:MM)."),
+            "year": self.env._(
+                "The year of the date is not between %(min)s and %(max)s.",
+                min=MIN_YEAR,
+                max=MAX_YEAR,
+            ),
             "quantity": self.env._("Quantity is not a whole number from 0 to 999999999."),
             "duration": self.env._("Duration is not a number of minutes from 0 to 999999999."),
             "columns": self.env._("Wrong number of columns."),
@@ -267,6 +276,11 @@ class LibraryUsageImport(models.TransientModel):
                         WHEN NOT s.kind = ANY(%(kinds)s) THEN 'kind'
                         WHEN s.occurred_at !~ %(date_re)s THEN 'date'
                         WHEN substr(s.occurred_at, 1, 4) = '0000' THEN 'date'
+                        -- Years beyond these leave Python's datetime once
+                        -- moved to UTC (1 BC, 10000): every list of the
+                        -- reader's usage and the segmentation engine failed.
+                        WHEN substr(s.occurred_at, 1, 4)::int
+                             NOT BETWEEN %(min_year)s AND %(max_year)s THEN 'year'
                         WHEN substr(s.occurred_at, 6, 2)::int NOT BETWEEN 1 AND 12
                             THEN 'date'
                         WHEN substr(s.occurred_at, 9, 2)::int
@@ -294,6 +308,8 @@ class LibraryUsageImport(models.TransientModel):
             # [0-9], not \d: every value that passes can be cast without error.
             date_re="^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$",
             company=self.env.company.id,
+            min_year=MIN_YEAR,
+            max_year=MAX_YEAR,
         )
 
     @api.model
