@@ -171,6 +171,7 @@ class TestJourneyOptOut(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # The journeys run for this day, given explicitly: no assertion reads the clock.
         cls.today = date(2026, 11, 23)
         cls.welcome = cls.env.ref("library_crm.journey_welcome")
         cls.readers = cls.env["res.partner"].create(
