@@ -32,9 +32,9 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .library_rights import check_manager
 from .library_usage import USAGE_KINDS
 from .res_config_settings import get_setting
 
@@ -225,8 +225,7 @@ class LibrarySegmentation(models.AbstractModel):
 
     @api.model
     def action_recompute_all(self):
-        if not self.env.user.has_group("library_crm.group_library_manager"):
-            raise UserError(self.env._("Only library managers can recompute all readers."))
+        check_manager(self.env)
         params = self.env["ir.config_parameter"].sudo()
         baseline = not params.get_param("library_crm.segmentation_last_run")
         count = self._recompute(full=True)

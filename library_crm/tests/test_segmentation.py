@@ -6,7 +6,7 @@ import psycopg2.errors
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, api
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -324,7 +324,7 @@ class TestSegmentation(LibraryCrmCase):
 
     def test_recompute_button_says_when_it_is_the_baseline(self):
         self.env["ir.config_parameter"].sudo().set_param("library_crm.segmentation_last_run", "")
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             self.engine.with_user(self.user_librarian).action_recompute_all()
         engine = self.engine.with_user(self.user_manager)
         self.assertIn("baseline", engine.action_recompute_all()["params"]["message"])
