@@ -590,20 +590,21 @@ class ResPartner(models.Model):
                 )
             )
 
-    def action_view_timeline(self):
+    def _library_reader_action(self, xmlid, create=True):
+        """The window action `xmlid` on this reader's records; new records
+        are for this reader unless `create` is False."""
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "library_crm.action_library_contact_timeline"
-        )
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
         action["domain"] = [("partner_id", "=", self.id)]
-        action["context"] = {"default_partner_id": self.id}
+        if create:
+            action["context"] = {"default_partner_id": self.id}
         return action
 
+    def action_view_timeline(self):
+        return self._library_reader_action("library_crm.action_library_contact_timeline")
+
     def action_view_usage(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("library_crm.action_library_usage")
-        action["domain"] = [("partner_id", "=", self.id)]
-        return action
+        return self._library_reader_action("library_crm.action_library_usage", create=False)
 
     def _library_digest_titles(self, title_ids):
         """The titles of a digest that concern this reader: their major or
@@ -615,22 +616,10 @@ class ResPartner(models.Model):
         )
 
     def action_view_suggestions(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "library_crm.action_library_suggestion"
-        )
-        action["domain"] = [("partner_id", "=", self.id)]
-        action["context"] = {"default_partner_id": self.id}
-        return action
+        return self._library_reader_action("library_crm.action_library_suggestion")
 
     def action_view_points(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "library_crm.action_library_points_transaction"
-        )
-        action["domain"] = [("partner_id", "=", self.id)]
-        action["context"] = {"default_partner_id": self.id}
-        return action
+        return self._library_reader_action("library_crm.action_library_points_transaction")
 
     def action_recompute_segment(self):
         check_librarian(self.env)

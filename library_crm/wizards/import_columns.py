@@ -1,7 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """What the reader and usage imports share: reading a CSV file that may be
-malformed without losing its good rows, matching header names, and the
-downloadable file of rejected rows."""
+malformed without losing its good rows, matching header names, the
+downloadable file of rejected rows, and the action that shows a wizard
+again with its results (the hand-over uses it too)."""
 
 import codecs
 import csv
@@ -45,6 +46,28 @@ def match_columns(header, header_to_column):
         if column and column not in columns:
             columns[column] = index
     return columns
+
+
+def map_header(header, header_to_column, required, message):
+    """match_columns(), refusing a header without one of the `required`
+    columns with `message` (translated by the caller, it names the columns
+    the wizard accepts)."""
+    columns = match_columns(header, header_to_column)
+    if any(column not in columns for column in required):
+        raise UserError(message)
+    return columns
+
+
+def reopen_action(wizard, name):
+    """The window action that shows `wizard` again, with its results."""
+    return {
+        "type": "ir.actions.act_window",
+        "res_model": wizard._name,
+        "res_id": wizard.id,
+        "view_mode": "form",
+        "target": "new",
+        "name": name,
+    }
 
 
 def is_digits(text, max_digits=None):

@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..models.library_rights import LIBRARIAN_GROUP, check_librarian, is_manager
+from .import_columns import reopen_action
 
 
 class LibraryHandover(models.TransientModel):
@@ -146,14 +147,7 @@ class LibraryHandover(models.TransientModel):
                 "moved_suggestion_count": len(suggestions),
             }
         )
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": self.env._("Hand-over"),
-        }
+        return reopen_action(self, self.env._("Hand-over"))
 
     def _check_handover_rights(self):
         """Library staff hand over their own work; moving another

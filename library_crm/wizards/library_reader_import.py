@@ -20,8 +20,9 @@ from .import_columns import (
     detect_encoding,
     is_digits,
     iter_records,
-    match_columns,
+    map_header,
     rejected_csv,
+    reopen_action,
     sniff_dialect,
     xlsx_too_large,
 )
@@ -181,14 +182,7 @@ class LibraryReaderImport(models.TransientModel):
             )
             values["rejected_filename"] = f"{stem}-rejected.csv"
         self.write(values)
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": self.env._("Import Readers"),
-        }
+        return reopen_action(self, self.env._("Import Readers"))
 
     def action_view_readers(self):
         return self.env["ir.actions.act_window"]._for_xml_id("library_crm.action_library_reader")
@@ -245,17 +239,16 @@ class LibraryReaderImport(models.TransientModel):
 
     @api.model
     def _map_header(self, header):
-        columns = match_columns(header, HEADER_TO_COLUMN)
-        missing = [c for c in ("card_number", "name") if c not in columns]
-        if missing:
-            raise UserError(
-                self.env._(
-                    "The first row must name the columns. Card number (读者证号) and "
-                    "name (姓名) are required; accepted column names: %(names)s",
-                    names=", ".join(aliases[0] for aliases in COLUMN_ALIASES.values()),
-                )
-            )
-        return columns
+        return map_header(
+            header,
+            HEADER_TO_COLUMN,
+            ("card_number", "name"),
+            self.env._(
+                "The first row must name the columns. Card number (读者证号) and "
+                "name (姓名) are required; accepted column names: %(names)s",
+                names=", ".join(aliases[0] for aliases in COLUMN_ALIASES.values()),
+            ),
+        )
 
     # ------------------------------------------------------------------
     # Checking rows

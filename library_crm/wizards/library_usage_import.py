@@ -19,8 +19,9 @@ from .import_columns import (
     check_upload_size,
     detect_encoding,
     iter_records,
-    match_columns,
+    map_header,
     rejected_csv,
+    reopen_action,
     sniff_dialect,
 )
 
@@ -128,14 +129,7 @@ class LibraryUsageImport(models.TransientModel):
             )
             values["rejected_filename"] = f"{stem}-rejected.csv"
         self.write(values)
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": self.env._("Import Usage"),
-        }
+        return reopen_action(self, self.env._("Import Usage"))
 
     @api.model
     def _reasons(self):
@@ -215,17 +209,16 @@ class LibraryUsageImport(models.TransientModel):
 
     @api.model
     def _map_header(self, header):
-        columns = match_columns(header, HEADER_TO_COLUMN)
-        missing = [c for c in ("card_number", "kind", "occurred_at") if c not in columns]
-        if missing:
-            raise UserError(
-                self.env._(
-                    "The first row must name the columns; card number (读者证号), kind "
-                    "(类型) and date (时间) are required. Accepted names: %(names)s",
-                    names=", ".join(aliases[0] for aliases in COLUMN_ALIASES.values()),
-                )
-            )
-        return columns
+        return map_header(
+            header,
+            HEADER_TO_COLUMN,
+            ("card_number", "kind", "occurred_at"),
+            self.env._(
+                "The first row must name the columns; card number (读者证号), kind "
+                "(类型) and date (时间) are required. Accepted names: %(names)s",
+                names=", ".join(aliases[0] for aliases in COLUMN_ALIASES.values()),
+            ),
+        )
 
     @api.model
     def _stage_lines(self, records, columns, width):
