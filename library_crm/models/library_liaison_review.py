@@ -3,6 +3,7 @@ from datetime import date
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
 
 from .library_rights import check_manager
 
@@ -143,20 +144,15 @@ class LibraryLiaisonReview(models.Model):
                 self.env["library.research.project"]
                 .sudo()
                 .search(
-                    [
-                        *common,
-                        "|",
-                        ("id", "in", deliverables.project_id.ids),
-                        "&",
-                        ("liaison_user_id", "=", review.liaison_user_id.id),
-                        "&",
-                        "|",
-                        ("date_start", "=", False),
-                        ("date_start", "<=", end),
-                        "|",
-                        ("date_end", "=", False),
-                        ("date_end", ">=", start),
-                    ]
+                    Domain(common)
+                    & (
+                        Domain("id", "in", deliverables.project_id.ids)
+                        | (
+                            Domain("liaison_user_id", "=", review.liaison_user_id.id)
+                            & (Domain("date_start", "=", False) | Domain("date_start", "<=", end))
+                            & (Domain("date_end", "=", False) | Domain("date_end", ">=", start))
+                        )
+                    )
                 )
             )
             suggestions = (

@@ -37,6 +37,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.fields import Domain
 from odoo.tools import html2plaintext, is_html_empty
 
 SUGGESTION_STATES = [
@@ -950,16 +951,11 @@ class LibrarySuggestion(models.Model):
         gets one activity per newly overdue suggestion."""
         now = fields.Datetime.now()
         late = self.sudo().search(
-            [
-                ("is_overdue", "=", False),
-                "|",
-                "&",
-                ("first_reply_date", "=", False),
-                ("reply_deadline", "<", now),
-                "&",
-                ("is_open", "=", True),
-                ("resolution_deadline", "<", now),
-            ]
+            Domain("is_overdue", "=", False)
+            & (
+                (Domain("first_reply_date", "=", False) & Domain("reply_deadline", "<", now))
+                | (Domain("is_open", "=", True) & Domain("resolution_deadline", "<", now))
+            )
         )
         late.is_overdue = True
         for suggestion in late:

@@ -3,6 +3,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.fields import Domain
 
 from ..models.library_rights import LIBRARIAN_GROUP, check_librarian, is_manager
 from .import_columns import reopen_action
@@ -111,16 +112,14 @@ class LibraryHandover(models.TransientModel):
             self.env["mail.activity"]
             .sudo()
             .search(
-                [
-                    ("user_id", "=", self.from_user_id.id),
-                    "|",
-                    "&",
-                    ("res_model", "=", "res.partner"),
-                    ("res_id", "in", readers.ids),
-                    "&",
-                    ("res_model", "=", "library.department"),
-                    ("res_id", "in", departments.ids),
-                ]
+                Domain("user_id", "=", self.from_user_id.id)
+                & (
+                    (Domain("res_model", "=", "res.partner") & Domain("res_id", "in", readers.ids))
+                    | (
+                        Domain("res_model", "=", "library.department")
+                        & Domain("res_id", "in", departments.ids)
+                    )
+                )
             )
         )
         # Checked above: the caller is a manager or hands over their own work.
