@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from . import library_code_mixin
+from . import library_workflow_mixin
 from . import library_interest
 from . import library_department
 from . import library_major

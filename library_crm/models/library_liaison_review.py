@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 
-from .library_rights import check_manager
+from .library_rights import MANAGER_GROUP
 
 REVIEW_STATES = [
     ("draft", "Draft"),
@@ -13,6 +13,11 @@ REVIEW_STATES = [
     ("submitted", "Submitted by Department"),
     ("validated", "Validated"),
 ]
+# state -> the subtype a change to it is tracked under.
+STATE_SUBTYPES = {
+    "submitted": "library_crm.mt_review_submitted",
+    "validated": "library_crm.mt_review_validated",
+}
 SCORE_FIELDS = (
     "score_responsiveness",
     "score_expertise",
@@ -38,7 +43,12 @@ EDITABLE_IN = {
 class LibraryLiaisonReview(models.Model):
     _name = "library.liaison.review"
     _description = "Liaison Librarian Annual Review"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "portal.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "library.workflow.mixin",
+    ]
     _order = "year desc, department_id, liaison_user_id"
 
     year = fields.Integer(
@@ -249,20 +259,15 @@ class LibraryLiaisonReview(models.Model):
     # ------------------------------------------------------------------
 
     def _check_manager(self):
-        check_manager(self.env)
+        """A library manager, who may write this review (record rules)."""
+        self._check_role(MANAGER_GROUP)
         self.check_access("write")
 
-    def _check_state(self, *allowed):
-        for review in self:
-            if review.state not in allowed:
-                states = dict(self._fields["state"]._description_selection(self.env))
-                raise UserError(
-                    self.env._(
-                        "The review %(review)s is %(state)s; this step is not possible now.",
-                        review=review.display_name,
-                        state=states[review.state],
-                    )
-                )
+    def _track_subtype(self, init_values):
+        self.ensure_one()
+        if "state" in init_values and self.state in STATE_SUBTYPES:
+            return self.env.ref(STATE_SUBTYPES[self.state])
+        return super()._track_subtype(init_values)
 
     def action_send(self):
         """E-mail the department contact a portal link to fill the review."""
@@ -281,7 +286,7 @@ class LibraryLiaisonReview(models.Model):
             review.message_post_with_source(
                 template, subtype_xmlid="mail.mt_comment", email_layout_xmlid=False
             )
-        self.sudo().write({"state": "sent"})
+        self._write_step({"state": "sent"})
         return True
 
     def _submit(self, values):
@@ -294,7 +299,7 @@ class LibraryLiaisonReview(models.Model):
             raise ValidationError(
                 self.env._("Write the summary and give every score from 1 to 5.")
             )
-        self.sudo().write(dict(values, state="submitted", submitted_date=fields.Datetime.now()))
+        self._write_step(dict(values, state="submitted", submitted_date=fields.Datetime.now()))
 
     def action_submit(self):
         self._check_manager()
@@ -305,7 +310,7 @@ class LibraryLiaisonReview(models.Model):
     def action_validate(self):
         self._check_manager()
         self._check_state("submitted")
-        self.sudo().write(
+        self._write_step(
             {
                 "state": "validated",
                 "validated_by_id": self.env.user.id,
@@ -317,7 +322,7 @@ class LibraryLiaisonReview(models.Model):
     def action_reset_draft(self):
         self._check_manager()
         self._check_state("sent", "submitted")
-        self.sudo().write({"state": "draft"})
+        self._write_step({"state": "draft"})
         return True
 
     @api.model

@@ -40,6 +40,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import html2plaintext, is_html_empty
 
+from .library_rights import LIBRARIAN_GROUP, MANAGER_GROUP
+
 SUGGESTION_STATES = [
     ("new", "Received"),
     ("assessed", "Assessed"),
@@ -78,8 +80,6 @@ ASSESSMENT_RESULTS = [
     ("out_of_scope", "Out of Scope"),
     ("rejected", "Not Adopted"),
 ]
-LIBRARIAN_GROUP = "library_crm.group_library_librarian"
-MANAGER_GROUP = "library_crm.group_library_manager"
 LOW_RATING = 2
 # Written only by the workflow steps, never directly.
 STEP_FIELDS = {
@@ -111,6 +111,11 @@ EDITABLE_STATES = {
     "user_id": OPEN_STATES,
     "unit_id": OPEN_STATES,
 }
+# state -> the subtype a change to it is tracked under.
+STATE_SUBTYPES = {
+    "approved": "library_crm.mt_suggestion_approved",
+    "done": "library_crm.mt_suggestion_replied",
+}
 # What action_amend() may correct.
 AMENDABLE_FIELDS = READER_FIELDS | {"submission_date", "solution", "reply"}
 
@@ -118,7 +123,12 @@ AMENDABLE_FIELDS = READER_FIELDS | {"submission_date", "solution", "reply"}
 class LibrarySuggestion(models.Model):
     _name = "library.suggestion"
     _description = "Reader Suggestion"
-    _inherit = ["portal.mixin", "rating.mixin", "mail.activity.mixin"]
+    _inherit = [
+        "portal.mixin",
+        "rating.mixin",
+        "mail.activity.mixin",
+        "library.workflow.mixin",
+    ]
     _order = "submission_date desc, id desc"
     _mail_post_access = "read"  # readers post on their own suggestion from the portal
     _primary_email = "email_from"
@@ -390,7 +400,7 @@ class LibrarySuggestion(models.Model):
                 )
             )
         if MANAGER_FIELDS & set(vals):
-            self._check_group(MANAGER_GROUP)
+            self._check_role(MANAGER_GROUP)
 
     def _check_frozen_fields(self, vals):
         """What was assessed, proposed, approved or replied does not change
@@ -533,6 +543,14 @@ class LibrarySuggestion(models.Model):
             self.sudo().first_reply_date = fields.Datetime.now()
         return super()._message_post_after_hook(message, msg_vals)
 
+    def _track_subtype(self, init_values):
+        """Approval and reply are tracked under their own subtypes, so staff
+        followers choose what they hear of."""
+        self.ensure_one()
+        if "state" in init_values and self.state in STATE_SUBTYPES:
+            return self.env.ref(STATE_SUBTYPES[self.state])
+        return super()._track_subtype(init_values)
+
     def _send_template(self, xmlid):
         """Post a reader-facing message from a template, when the reader
         can be reached."""
@@ -548,26 +566,6 @@ class LibrarySuggestion(models.Model):
     # ------------------------------------------------------------------
     # Guards
     # ------------------------------------------------------------------
-
-    def _check_state(self, *states):
-        for suggestion in self:
-            if suggestion.state not in states:
-                labels = dict(self._fields["state"]._description_selection(self.env))
-                raise UserError(
-                    self.env._(
-                        "%(ref)s is %(state)s: this step is not possible now.",
-                        ref=suggestion.name,
-                        state=labels[suggestion.state],
-                    )
-                )
-
-    def _check_group(self, xmlid):
-        if not self.env.user.has_group(xmlid):
-            raise AccessError(
-                self.env._("Only library managers can do this.")
-                if xmlid == MANAGER_GROUP
-                else self.env._("Only librarians can do this.")
-            )
 
     def _check_unit_staff(self):
         """Unit members (or its manager, or a library manager) work on the
@@ -588,16 +586,13 @@ class LibrarySuggestion(models.Model):
         if not value or (isinstance(value, str) and is_html_empty(value)):
             raise UserError(message)
 
-    def _log_step(self, body):
-        self.message_post(body=body, subtype_xmlid="mail.mt_note")
-
     # ------------------------------------------------------------------
     # Workflow
     # ------------------------------------------------------------------
 
     def action_accept(self):
         """判定: accepted. The category's unit is proposed."""
-        self._check_group(LIBRARIAN_GROUP)
+        self._check_role(LIBRARIAN_GROUP)
         self._check_state("new")
         for suggestion in self:
             suggestion._write_step(
@@ -614,7 +609,7 @@ class LibrarySuggestion(models.Model):
     def action_close_as(self, result, reason, duplicate_of_id=False):
         """判定: duplicate or out of scope; closed, the reason goes to the
         reader."""
-        self._check_group(LIBRARIAN_GROUP)
+        self._check_role(LIBRARIAN_GROUP)
         self._check_state("new")
         if result not in ("duplicate", "out_of_scope"):
             raise UserError(
@@ -643,13 +638,13 @@ class LibrarySuggestion(models.Model):
 
     def action_reject(self, reason):
         """不予采纳, at assessment (librarians) or at approval (managers)."""
-        self._check_group(LIBRARIAN_GROUP)
+        self._check_role(LIBRARIAN_GROUP)
         self._require(reason, self.env._("Give the reason, it is sent to the reader."))
         for suggestion in self:
             if suggestion.state == "approval":
-                suggestion._check_group(MANAGER_GROUP)
+                suggestion._check_role(MANAGER_GROUP)
             else:
-                suggestion._check_group(LIBRARIAN_GROUP)
+                suggestion._check_role(LIBRARIAN_GROUP)
                 suggestion._check_state("new", "assessed")
             now = fields.Datetime.now()
             if suggestion.state == "approval":
@@ -671,7 +666,7 @@ class LibrarySuggestion(models.Model):
         return True
 
     def action_assign(self):
-        self._check_group(LIBRARIAN_GROUP)
+        self._check_role(LIBRARIAN_GROUP)
         self._check_state("assessed", "assigned")
         for suggestion in self:
             suggestion._require(
@@ -698,7 +693,7 @@ class LibrarySuggestion(models.Model):
 
     def action_propose(self):
         """处理方案: the unit proposes a solution."""
-        self._check_group(LIBRARIAN_GROUP)
+        self._check_role(LIBRARIAN_GROUP)
         self._check_state("assigned")
         self._check_unit_staff()
         for suggestion in self:
@@ -717,7 +712,7 @@ class LibrarySuggestion(models.Model):
 
     def action_submit_approval(self):
         """提交领导批示."""
-        self._check_group(LIBRARIAN_GROUP)
+        self._check_role(LIBRARIAN_GROUP)
         self._check_state("proposed")
         self._check_unit_staff()
         for suggestion in self:
@@ -726,7 +721,7 @@ class LibrarySuggestion(models.Model):
         return True
 
     def action_approve(self, comment=False, adopted=True):
-        self._check_group(MANAGER_GROUP)
+        self._check_role(MANAGER_GROUP)
         self._check_state("approval")
         for suggestion in self:
             suggestion._add_approval_step("approved", comment)
@@ -743,7 +738,7 @@ class LibrarySuggestion(models.Model):
 
     def action_return(self, comment):
         """Back to the handler with the manager's comment."""
-        self._check_group(MANAGER_GROUP)
+        self._check_role(MANAGER_GROUP)
         self._check_state("approval")
         self._require(comment, self.env._("Tell the handler what to change."))
         for suggestion in self:
@@ -762,7 +757,7 @@ class LibrarySuggestion(models.Model):
     def action_done(self):
         """The reply goes to the reader, with a rating request; any
         librarian sends it."""
-        self._check_group(LIBRARIAN_GROUP)
+        self._check_role(LIBRARIAN_GROUP)
         self._check_state("approved")
         for suggestion in self:
             suggestion._require(
@@ -775,23 +770,17 @@ class LibrarySuggestion(models.Model):
         return True
 
     def action_close(self):
-        self._check_group(LIBRARIAN_GROUP)
+        self._check_role(LIBRARIAN_GROUP)
         self._check_state("done")
         self._write_step({"state": "closed"})
         return True
-
-    def _write_step(self, vals):
-        """Write the step's fields once the step checked role and state: as
-        superuser, so the write rules for users do not apply, with the
-        caller kept as the author (sudo() keeps env.uid)."""
-        return self.sudo().write(vals)
 
     def action_amend(self, values, reason):
         """A library manager corrects what is frozen (what the reader wrote,
         the submission date, the solution, the reply): the old and the new
         values and the reason are logged in the chatter, under the
         manager's name."""
-        self._check_group(MANAGER_GROUP)
+        self._check_role(MANAGER_GROUP)
         if not values:
             raise UserError(self.env._("Change at least one field to amend the suggestion."))
         unknown = set(values) - AMENDABLE_FIELDS
@@ -825,9 +814,10 @@ class LibrarySuggestion(models.Model):
             if not lines:
                 continue
             suggestion.sudo().write(values)
-            suggestion._log_step(
-                Markup("<p>%s</p><ul>%s</ul>")
-                % (self.env._("Amended: %(reason)s", reason=reason), Markup().join(lines))
+            suggestion.message_post(
+                body=Markup("<p>%s</p><ul>%s</ul>")
+                % (self.env._("Amended: %(reason)s", reason=reason), Markup().join(lines)),
+                subtype_xmlid="mail.mt_note",
             )
         return True
 
@@ -937,7 +927,7 @@ class LibrarySuggestion(models.Model):
 
     def action_view_ratings(self):
         self.ensure_one()
-        self._check_group(LIBRARIAN_GROUP)
+        self._check_role(LIBRARIAN_GROUP)
         action = self.env["ir.actions.act_window"]._for_xml_id("rating.rating_rating_action")
         action["domain"] = [("res_model", "=", self._name), ("res_id", "=", self.id)]
         return action

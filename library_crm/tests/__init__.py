@@ -23,3 +23,4 @@ from . import test_consent
 from . import test_privacy
 from . import test_multicompany
 from . import test_attack_regressions
+from . import test_workflow

@@ -332,7 +332,7 @@ class TestLiaisonReview(LibraryCrmCase):
         # Librarians, even the reviewed liaison, neither see nor move it.
         with self.assertRaises(AccessError):
             review.with_user(self.user_librarian).read(["summary"])
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             review.with_user(self.user_librarian).action_validate()
         # The manager cannot validate before the department submits.
         with self.assertRaises(UserError):
