@@ -3,7 +3,7 @@ from psycopg2.errors import SerializationFailure
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import Form, TransactionCase, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
@@ -34,9 +34,17 @@ class PointsCase(LibraryCrmCase):
         )
 
     def _redeem(self, points, user=None):
-        self.env["library.points.redemption"].with_user(user or self.user_librarian).create(
-            {"partner_id": self.reader.id, "points": points, "description": "Printing credit"}
-        ).action_confirm()
+        """Redeem through the form opened by the reader's Redeem Points button."""
+        Redemption = (
+            self.env["library.points.redemption"]
+            .with_user(user or self.user_librarian)
+            .with_context(default_partner_id=self.reader.id)
+        )
+        with Form(Redemption) as form:
+            self.assertEqual(form.points_balance, self.reader.points_balance)
+            form.points = points
+            form.description = "Printing credit"
+        form.record.action_confirm()
 
     def _lines(self, partner=None):
         return self.Transaction.search([("partner_id", "=", (partner or self.reader).id)])
