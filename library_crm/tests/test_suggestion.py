@@ -4,7 +4,7 @@ from datetime import datetime
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import LibraryCrmCase
@@ -322,14 +322,21 @@ class TestSuggestionRatingMailPoints(SuggestionCase):
         suggestion._award_points()
         self.reader.invalidate_recordset(["points_balance"])
         self.assertEqual(self.reader.points_balance, 10, "adopted twice, paid once")
-        Redemption = self.env["library.points.redemption"].with_user(self.user_librarian)
+        Redemption = (
+            self.env["library.points.redemption"]
+            .with_user(self.user_librarian)
+            .with_context(default_partner_id=self.reader.id)
+        )
+        with Form(Redemption) as form:
+            self.assertEqual(form.points_balance, 10)
+            form.points = 11
+            form.description = "Printing"
         with self.assertRaises(ValidationError):
-            Redemption.create(
-                {"partner_id": self.reader.id, "points": 11, "description": "Printing"}
-            ).action_confirm()
-        Redemption.create(
-            {"partner_id": self.reader.id, "points": 4, "description": "Printing credit"}
-        ).action_confirm()
+            form.record.action_confirm()
+        with Form(Redemption) as form:
+            form.points = 4
+            form.description = "Printing credit"
+        form.record.action_confirm()
         self.reader.invalidate_recordset(["points_balance"])
         self.assertEqual(self.reader.points_balance, 6)
         with self.assertRaises(UserError):
@@ -438,13 +445,11 @@ class TestSuggestionLiaison(SuggestionCase):
                 {"from_user_id": self.user_handler.id, "to_user_id": self.user_librarian_2.id}
             ).action_handover()
         self.assertEqual(open_one.user_id, self.user_handler)
-        wizard = Handover.with_user(self.user_manager).create(
-            {
-                "from_user_id": self.user_handler.id,
-                "to_user_id": self.user_librarian_2.id,
-                "move_suggestions": True,
-            }
-        )
+        with Form(Handover.with_user(self.user_manager)) as form:
+            form.from_user_id = self.user_handler
+            form.to_user_id = self.user_librarian_2
+            form.move_suggestions = True
+        wizard = form.record
         wizard.action_handover()
         self.assertEqual(wizard.moved_suggestion_count, 1)
         self.assertEqual(open_one.user_id, self.user_librarian_2)
