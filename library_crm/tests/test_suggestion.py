@@ -208,18 +208,18 @@ class TestSuggestionWorkflow(SuggestionCase):
         original = self._new()
         duplicate = self._new()
         Decision = self.env["library.suggestion.decision"].with_user(self.user_librarian)
+        # The form requires the original; a call without it is refused by the server.
         with self.assertRaises(UserError):
             Decision.create(
                 {"suggestion_id": duplicate.id, "decision": "duplicate", "comment": "Same"}
             ).action_confirm()
-        Decision.create(
-            {
-                "suggestion_id": duplicate.id,
-                "decision": "duplicate",
-                "comment": "Already handled in the first one.",
-                "duplicate_of_id": original.id,
-            }
-        ).action_confirm()
+        Decision = Decision.with_context(
+            default_suggestion_id=duplicate.id, default_decision="duplicate"
+        )
+        with Form(Decision) as form:
+            form.duplicate_of_id = original
+            form.comment = "Already handled in the first one."
+        form.record.action_confirm()
         self.assertEqual(duplicate.state, "closed")
         self.assertEqual(duplicate.duplicate_of_id, original)
         original.with_user(self.user_librarian).action_close_as(
