@@ -4,7 +4,7 @@ from datetime import datetime
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from .common import LibraryCrmCase
@@ -26,11 +26,8 @@ class SuggestionCase(LibraryCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_handler = new_test_user(
-            cls.env,
-            login="lib_handler",
-            name="Handler He",
-            groups="library_crm.group_library_librarian",
+        cls.user_handler = cls._new_user(
+            "lib_handler", "library_crm.group_library_librarian", name="Handler He"
         )
         cls.unit = cls.env["library.unit"].create(
             {
@@ -120,9 +117,7 @@ class TestSuggestionWorkflow(SuggestionCase):
 
     def test_wrong_roles_and_illegal_moves_are_refused(self):
         suggestion = self._new()
-        outsider = new_test_user(
-            self.env, login="lib_outsider", groups="library_crm.group_library_librarian"
-        )
+        outsider = self._new_user("lib_outsider", "library_crm.group_library_librarian")
         # Nobody skips a step.
         for method in ("action_assign", "action_propose", "action_submit_approval", "action_done"):
             with self.subTest(method=method), self.assertRaises(UserError):
