@@ -37,6 +37,19 @@ class LibraryCrmCommon:
             **values,
         )
 
+    @classmethod
+    def _news_mailing(cls, reader):
+        """A news mailing to one reader, for the unsubscribe routes."""
+        return cls.env["mailing.mailing"].create(
+            {
+                "subject": "Exhibition",
+                "body_html": "<p>Exhibition</p>",
+                "mailing_model_id": cls.env["ir.model"]._get_id("res.partner"),
+                "mailing_domain": repr([("id", "=", reader.id)]),
+                "library_purpose": "news",
+            }
+        )
+
     def authenticate_as(self, user):
         """Log the HTTP session in as a user made by this base."""
         return self.authenticate(user.login, self.password_of(user))

@@ -16,15 +16,7 @@ class TestConsentOverHttp(LibraryCrmHttpCase):
         cls.portal_reader.write(
             {"is_reader": True, "reader_card_number": "HTTP1", "email": "out.reader@example.edu"}
         )
-        cls.mailing = cls.env["mailing.mailing"].create(
-            {
-                "subject": "Exhibition",
-                "body_html": "<p>Exhibition</p>",
-                "mailing_model_id": cls.env["ir.model"]._get_id("res.partner"),
-                "mailing_domain": repr([("id", "=", cls.portal_reader.id)]),
-                "library_purpose": "news",
-            }
-        )
+        cls.mailing = cls._news_mailing(cls.portal_reader)
 
     def test_unsubscribe_link_opts_out_of_the_purpose_only(self):
         url = self.mailing._get_unsubscribe_url(self.portal_reader.email, self.portal_reader.id)

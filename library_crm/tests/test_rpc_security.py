@@ -344,15 +344,7 @@ class TestUnsubscribeRoute(LibraryCrmHttpCase):
                 "email": "far.away@example.edu",
             }
         )
-        cls.mailing = cls.env["mailing.mailing"].create(
-            {
-                "subject": "Exhibition",
-                "body_html": "<p>Exhibition</p>",
-                "mailing_model_id": cls.env["ir.model"]._get_id("res.partner"),
-                "mailing_domain": repr([("id", "=", cls.reader.id)]),
-                "library_purpose": "news",
-            }
-        )
+        cls.mailing = cls._news_mailing(cls.reader)
 
     def test_marketing_user_cannot_unsubscribe_another_reader_without_token(self):
         self.authenticate_as(self.marketer)
