@@ -1,40 +1,75 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import HttpCase, TransactionCase, new_test_user
 
 
-class LibraryCrmCase(TransactionCase):
-    """One user per role and a small department tree. Its codes (X...) are
-    not the demo data's, so the suite runs with demo data as well as without."""
+class LibraryCrmCommon:
+    """One user per role and a small department tree, for TransactionCase and
+    HttpCase alike. Its codes (X...) are not the demo data's, so the suite runs
+    with demo data as well as without. Every user made here has the password
+    ``password_of(user)``, so HTTP tests log in with ``authenticate_as(user)``."""
+
+    # The model tests run without tracking; HTTP tests keep the server's
+    # behaviour (chatter, followers) for the records they set up.
+    _library_tracking_disable = False
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        if cls._library_tracking_disable:
+            cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls._setup_library_crm()
+
+    @staticmethod
+    def password_of(user_or_login):
+        login = getattr(user_or_login, "login", user_or_login)
+        return f"{login}_pw1"
+
+    @classmethod
+    def _new_user(cls, login, groups, name=None, **values):
+        """A test user with a known password, for roles the shared users do
+        not cover (a second portal user, another company, Email Marketing)."""
+        return new_test_user(
+            cls.env,
+            login=login,
+            password=cls.password_of(login),
+            groups=groups,
+            **({"name": name} if name else {}),
+            **values,
+        )
+
+    @classmethod
+    def _news_mailing(cls, reader):
+        """A news mailing to one reader, for the unsubscribe routes."""
+        return cls.env["mailing.mailing"].create(
+            {
+                "subject": "Exhibition",
+                "body_html": "<p>Exhibition</p>",
+                "mailing_model_id": cls.env["ir.model"]._get_id("res.partner"),
+                "mailing_domain": repr([("id", "=", reader.id)]),
+                "library_purpose": "news",
+            }
+        )
+
+    def authenticate_as(self, user):
+        """Log the HTTP session in as a user made by this base."""
+        return self.authenticate(user.login, self.password_of(user))
+
+    @classmethod
+    def _setup_library_crm(cls):
         cls.company = cls.env.company
-        cls.user_librarian = new_test_user(
-            cls.env,
-            login="lib_librarian",
-            name="Librarian Lin",
-            groups="library_crm.group_library_librarian",
+        cls.user_librarian = cls._new_user(
+            "lib_librarian", "library_crm.group_library_librarian", name="Librarian Lin"
         )
-        cls.user_librarian_2 = new_test_user(
-            cls.env,
-            login="lib_librarian2",
-            name="Librarian Zhou",
-            groups="library_crm.group_library_librarian",
+        cls.user_librarian_2 = cls._new_user(
+            "lib_librarian2", "library_crm.group_library_librarian", name="Librarian Zhou"
         )
-        cls.user_manager = new_test_user(
-            cls.env,
-            login="lib_manager",
-            name="Manager Ma",
-            groups="library_crm.group_library_manager",
+        cls.user_manager = cls._new_user(
+            "lib_manager", "library_crm.group_library_manager", name="Manager Ma"
         )
-        cls.user_internal = new_test_user(
-            cls.env, login="lib_internal", name="Accountant Qian", groups="base.group_user"
+        cls.user_internal = cls._new_user(
+            "lib_internal", "base.group_user", name="Accountant Qian"
         )
-        cls.user_portal = new_test_user(
-            cls.env, login="lib_portal", name="Reader Portal", groups="base.group_portal"
-        )
+        cls.user_portal = cls._new_user("lib_portal", "base.group_portal", name="Reader Portal")
         cls.user_public = cls.env.ref("base.public_user")
 
         Department = cls.env["library.department"]
@@ -84,3 +119,11 @@ class LibraryCrmCase(TransactionCase):
             {"quoting": '"', "separator": ",", "has_headers": True, "encoding": "utf-8"},
         )
         return result["messages"]
+
+
+class LibraryCrmCase(LibraryCrmCommon, TransactionCase):
+    _library_tracking_disable = True
+
+
+class LibraryCrmHttpCase(LibraryCrmCommon, HttpCase):
+    pass

@@ -14,7 +14,7 @@ import tempfile
 import odoo
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, new_test_user
+from odoo.tests import HttpCase
 from odoo.tests.common import JsonRpcException
 from odoo.tools import config
 
@@ -48,7 +48,7 @@ class TestActivityNotAggregatedByOutsiders(LibraryCrmCase, HttpCase):
         cls.user_portal.partner_id.write({"is_reader": True, "reader_category": "public"})
 
     def _rpc(self, user, method, args, kwargs=None):
-        self.authenticate(user.login, user.login)
+        self.authenticate_as(user)
         return self.make_jsonrpc_request(
             f"/web/dataset/call_kw/res.partner/{method}",
             {
@@ -166,10 +166,9 @@ class TestPointsBalanceOfAnotherLibrary(LibraryCrmCase):
 
     def test_balance_follows_the_reader_company(self):
         company_b = self.env["res.company"].create({"name": "Library B"})
-        librarian_b = new_test_user(
-            self.env,
-            login="lib_librarian_b",
-            groups="library_crm.group_library_librarian",
+        librarian_b = self._new_user(
+            "lib_librarian_b",
+            "library_crm.group_library_librarian",
             company_id=company_b.id,
             company_ids=[Command.set(company_b.ids)],
         )

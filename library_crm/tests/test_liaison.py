@@ -150,12 +150,16 @@ class TestLiaison(LibraryCrmCase):
         colleague_activity = self.teacher.activity_schedule(
             activity_type_id=activity_type.id, user_id=self.user_manager.id
         )
-        wizard = (
+        Handover = (
             self.env["library.handover"]
             .with_user(self.user_manager)
             .with_context(active_model="res.partner", active_ids=(self.teacher | self.reader).ids)
-            .create({"to_user_id": self.user_librarian_2.id, "department_ids": self.dept_cs.ids})
         )
+        with Form(Handover) as form:
+            self.assertEqual(form.from_user_id, self.user_librarian)
+            form.to_user_id = self.user_librarian_2
+            form.department_ids.add(self.dept_cs)
+        wizard = form.record
         self.assertEqual(wizard.from_user_id, self.user_librarian)
         wizard.action_handover()
         self.assertEqual(

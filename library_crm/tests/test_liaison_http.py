@@ -2,31 +2,24 @@
 from freezegun import freeze_time
 
 from odoo.http import Request
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import tagged
+
+from .common import LibraryCrmHttpCase
 
 
 @tagged("post_install", "-at_install")
-class TestLiaisonPortal(HttpCase):
+class TestLiaisonPortal(LibraryCrmHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.librarian = new_test_user(
-            cls.env,
-            login="http_librarian",
-            groups="library_crm.group_library_librarian",
-        )
-        cls.contact_user = new_test_user(
-            cls.env, login="http_dean", password="http_dean_pw1", groups="base.group_portal"
-        )
-        cls.other_user = new_test_user(
-            cls.env, login="http_other_dean", password="http_other_pw1", groups="base.group_portal"
-        )
+        cls.contact_user = cls.user_portal
+        cls.other_user = cls._new_user("http_other_dean", "base.group_portal")
         Department = cls.env["library.department"]
         cls.department = Department.create(
             {
                 "name": "Chemistry",
                 "code": "CHEM",
-                "liaison_user_ids": [(6, 0, cls.librarian.ids)],
+                "liaison_user_ids": [(6, 0, cls.user_librarian.ids)],
                 "contact_ids": [(6, 0, cls.contact_user.partner_id.ids)],
                 "review_contact_id": cls.contact_user.partner_id.id,
             }
@@ -35,7 +28,7 @@ class TestLiaisonPortal(HttpCase):
             {
                 "name": "Biology",
                 "code": "BIO",
-                "liaison_user_ids": [(6, 0, cls.librarian.ids)],
+                "liaison_user_ids": [(6, 0, cls.user_librarian.ids)],
                 "contact_ids": [(6, 0, cls.other_user.partner_id.ids)],
                 "review_contact_id": cls.other_user.partner_id.id,
             }
@@ -56,7 +49,7 @@ class TestLiaisonPortal(HttpCase):
         return {"csrf_token": Request.csrf_token(self), **values}
 
     def test_contact_fills_review_on_portal(self):
-        self.authenticate("http_dean", "http_dean_pw1")
+        self.authenticate_as(self.contact_user)
         page = self.url_open(f"/my/liaison-reviews/{self.review.id}")
         self.assertEqual(page.status_code, 200)
         self.assertIn("Chemistry", page.text)
@@ -94,7 +87,7 @@ class TestLiaisonPortal(HttpCase):
         self.assertEqual(self.review.department_comment, "More trainings please")
 
     def test_departments_are_isolated(self):
-        self.authenticate("http_dean", "http_dean_pw1")
+        self.authenticate_as(self.contact_user)
         response = self.url_open(
             f"/my/liaison-reviews/{self.other_review.id}",
             data=self._form(
@@ -156,9 +149,11 @@ class TestLiaisonPortal(HttpCase):
                 "library_department_id": self.department.id,
             }
         )
-        self.start_tour("/odoo", "library_crm_my_departments_tour", login="http_librarian")
+        self.start_tour(
+            "/odoo", "library_crm_my_departments_tour", login=self.user_librarian.login
+        )
         interaction = self.env["library.interaction"].search(
             [("summary", "=", "Tour consultation")]
         )
         self.assertEqual(interaction.department_id, self.department)
-        self.assertEqual(interaction.user_id, self.librarian)
+        self.assertEqual(interaction.user_id, self.user_librarian)

@@ -3,7 +3,7 @@ import base64
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import LibraryCrmCase
 
@@ -18,17 +18,15 @@ class TestMultiCompany(LibraryCrmCase):
         cls.company_a = cls.env["res.company"].create({"name": "Library A"})
         cls.company_b = cls.env["res.company"].create({"name": "Library B"})
         both = [Command.set([cls.company_a.id, cls.company_b.id])]
-        cls.manager_ab = new_test_user(
-            cls.env,
-            login="lib_manager_ab",
-            groups="library_crm.group_library_manager",
+        cls.manager_ab = cls._new_user(
+            "lib_manager_ab",
+            "library_crm.group_library_manager",
             company_id=cls.company_a.id,
             company_ids=both,
         )
-        cls.librarian_b = new_test_user(
-            cls.env,
-            login="lib_librarian_b",
-            groups="library_crm.group_library_librarian",
+        cls.librarian_b = cls._new_user(
+            "lib_librarian_b",
+            "library_crm.group_library_librarian",
             company_id=cls.company_b.id,
             company_ids=[Command.set(cls.company_b.ids)],
         )

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
-from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tests import freeze_time, tagged
 from odoo.tools import SQL, mute_logger
 
 from .common import LibraryCrmCase
@@ -14,11 +14,10 @@ class OutreachCase(LibraryCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_outreach = new_test_user(
-            cls.env,
-            login="lib_outreach",
+        cls.user_outreach = cls._new_user(
+            "lib_outreach",
+            "library_crm.group_library_librarian,mass_mailing.group_mass_mailing_user",
             name="Outreach Ou",
-            groups="library_crm.group_library_librarian,mass_mailing.group_mass_mailing_user",
         )
         Partner = cls.env["res.partner"]
         cls.readers = Partner.create(

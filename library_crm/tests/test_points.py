@@ -3,11 +3,11 @@ from psycopg2.errors import SerializationFailure
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tests import Form, TransactionCase, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
-from .common import LibraryCrmCase
+from .common import LibraryCrmCase, LibraryCrmHttpCase
 
 
 class PointsCase(LibraryCrmCase):
@@ -34,9 +34,17 @@ class PointsCase(LibraryCrmCase):
         )
 
     def _redeem(self, points, user=None):
-        self.env["library.points.redemption"].with_user(user or self.user_librarian).create(
-            {"partner_id": self.reader.id, "points": points, "description": "Printing credit"}
-        ).action_confirm()
+        """Redeem through the form opened by the reader's Redeem Points button."""
+        Redemption = (
+            self.env["library.points.redemption"]
+            .with_user(user or self.user_librarian)
+            .with_context(default_partner_id=self.reader.id)
+        )
+        with Form(Redemption) as form:
+            self.assertEqual(form.points_balance, self.reader.points_balance)
+            form.points = points
+            form.description = "Printing credit"
+        form.record.action_confirm()
 
     def _lines(self, partner=None):
         return self.Transaction.search([("partner_id", "=", (partner or self.reader).id)])
@@ -235,16 +243,10 @@ class TestPointsSettings(PointsCase):
 
 
 @tagged("post_install", "-at_install")
-class TestPointsRpc(HttpCase):
+class TestPointsRpc(LibraryCrmHttpCase):
     def test_librarian_cannot_forge_points_over_rpc(self):
-        new_test_user(
-            self.env,
-            login="pts_librarian",
-            password="pts_librarian_pw1",
-            groups="library_crm.group_library_librarian",
-        )
         reader = self.env["res.partner"].create({"name": "Reader RPC", "is_reader": True})
-        self.authenticate("pts_librarian", "pts_librarian_pw1")
+        self.authenticate_as(self.user_librarian)
         with self.assertRaises(JsonRpcException), mute_logger("odoo.http"):
             self.make_jsonrpc_request(
                 "/web/dataset/call_kw",

@@ -5,46 +5,40 @@ from freezegun import freeze_time
 
 from odoo.exceptions import UserError
 from odoo.http import Request
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
+
+from .common import LibraryCrmHttpCase
 
 # Numbers a form can receive: "²" is a digit to str.isdigit() but int() refuses it.
 BAD_NUMBERS = ("²", "³⁵", "99999999999999999999999", "-1", "1e3", "3.5", "", "abc")
 
 
 @tagged("post_install", "-at_install")
-class TestPortalBadInput(HttpCase):
+class TestPortalBadInput(LibraryCrmHttpCase):
     """Portal forms answer bad input with the form and a message, never a
     500; a suggestion's chatter applies the submission form's file policy."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.reader = new_test_user(
-            cls.env, login="bad_reader", password="bad_reader_pw1", groups="base.group_portal"
-        )
-        cls.reader.partner_id.write({"is_reader": True})
-        librarian = new_test_user(
-            cls.env, login="bad_librarian", groups="library_crm.group_library_librarian"
-        )
+        cls.user_portal.partner_id.write({"is_reader": True})
         cls.category = cls.env["library.suggestion.category"].create({"name": "Opening hours"})
         cls.suggestion = cls.env["library.suggestion"].create(
             {
-                "partner_id": cls.reader.partner_id.id,
+                "partner_id": cls.user_portal.partner_id.id,
                 "category_id": cls.category.id,
                 "subject": "Longer hours",
                 "description": "<p>Please</p>",
                 "channel": "portal",
             }
         )
-        cls.dean = new_test_user(
-            cls.env, login="bad_dean", password="bad_dean_pw1", groups="base.group_portal"
-        )
+        cls.dean = cls._new_user("bad_dean", "base.group_portal")
         department = cls.env["library.department"].create(
             {
                 "name": "Physics",
                 "code": "PHYS-BAD",
-                "liaison_user_ids": [(6, 0, librarian.ids)],
+                "liaison_user_ids": [(6, 0, cls.user_librarian.ids)],
                 "contact_ids": [(6, 0, cls.dean.partner_id.ids)],
                 "review_contact_id": cls.dean.partner_id.id,
             }
@@ -58,7 +52,7 @@ class TestPortalBadInput(HttpCase):
         return {"csrf_token": Request.csrf_token(self), **values}
 
     def test_suggestion_form_bad_category_numbers(self):
-        self.authenticate("bad_reader", "bad_reader_pw1")
+        self.authenticate_as(self.user_portal)
         for number in BAD_NUMBERS:
             with self.subTest(number=number):
                 response = self.url_open(
@@ -75,7 +69,7 @@ class TestPortalBadInput(HttpCase):
         )
 
     def test_suggestion_form_nul_characters(self):
-        self.authenticate("bad_reader", "bad_reader_pw1")
+        self.authenticate_as(self.user_portal)
         response = self.url_open(
             "/my/suggestions/new",
             data=self._form(
@@ -86,11 +80,11 @@ class TestPortalBadInput(HttpCase):
         )
         self.assertEqual(response.status_code, 200)
         created = self.env["library.suggestion"].search([("subject", "=", "Quiet rooms")])
-        self.assertEqual(created.partner_id, self.reader.partner_id)
+        self.assertEqual(created.partner_id, self.user_portal.partner_id)
         self.assertIn("More of them", created.description)
 
     def test_review_form_bad_scores(self):
-        self.authenticate("bad_dean", "bad_dean_pw1")
+        self.authenticate_as(self.dean)
         for number in BAD_NUMBERS:
             with self.subTest(number=number):
                 response = self.url_open(
@@ -138,7 +132,7 @@ class TestPortalBadInput(HttpCase):
         )
 
     def test_chatter_upload_applies_the_attachment_policy(self):
-        self.authenticate("bad_reader", "bad_reader_pw1")
+        self.authenticate_as(self.user_portal)
         script = self._upload("notes.pdf", b"<html><script>alert(1)</script></html>")
         self.assertIn("notes.pdf", script["error"])
         large = self._upload("scan.pdf", b"%PDF-1.4 " + b"0" * (5 * 1024 * 1024))
@@ -152,8 +146,8 @@ class TestPortalBadInput(HttpCase):
 
     def test_chatter_post_applies_the_attachment_policy(self):
         """Files that reach the post another way are checked there too."""
-        self.authenticate("bad_reader", "bad_reader_pw1")
-        Attachment = self.env["ir.attachment"].with_user(self.reader).sudo()
+        self.authenticate_as(self.user_portal)
+        Attachment = self.env["ir.attachment"].with_user(self.user_portal).sudo()
 
         def pending(name, raw):
             return Attachment.create(
@@ -172,7 +166,7 @@ class TestPortalBadInput(HttpCase):
         self.assertIn("UserError", refused.exception.args[0])
         # The same check, called as the route calls it, says why.
         with self.assertRaisesRegex(UserError, "Attach at most 3 files"):
-            self.suggestion.with_user(self.reader).sudo().message_post(
+            self.suggestion.with_user(self.user_portal).sudo().message_post(
                 body="Direct", attachment_ids=four.ids
             )
         self.assertNotIn("With files", "".join(self.suggestion.message_ids.mapped("body")))
@@ -189,7 +183,7 @@ class TestPortalBadInput(HttpCase):
     def test_huge_ids_in_urls(self):
         """Ids beyond any integer column answer with a page, not a 500
         (a guard: main already passes)."""
-        self.authenticate("bad_reader", "bad_reader_pw1")
+        self.authenticate_as(self.user_portal)
         huge = "99999999999999999999"
         for url, redirected in (
             (f"/my/suggestions/{huge}", True),

@@ -3,7 +3,7 @@ from freezegun import freeze_time
 from lxml import etree
 
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import LibraryCrmCase
 from .test_satisfaction import SatisfactionCase
@@ -189,7 +189,7 @@ class TestSatisfactionPrivacy(SatisfactionCase):
             self._readers(small, 1, "TINY"), [1] * 8, overall=1, nps=0, comment="Rude desk staff"
         )
         self.user_manager.lang = "en_US"  # the report speaks the user's language
-        report = self.env["library.satisfaction.report"].with_user(self.user_manager).create({})
+        report = Form(self.env["library.satisfaction.report"].with_user(self.user_manager)).save()
         data = report._report_data()
         departments = {row[0]: row for row in data["departments"]}
         self.assertTrue(departments["Big Faculty"][4])

@@ -4,10 +4,10 @@ the wrong role, with a hostile context and ids the caller does not own, it
 raises AccessError."""
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 
-from .common import LibraryCrmCase
+from .common import LibraryCrmCase, LibraryCrmHttpCase
 
 # Context keys a caller may send to look privileged: none grants anything.
 HOSTILE_CONTEXT = {
@@ -291,7 +291,7 @@ class TestPublicMethodsOverJsonRpc(RpcSecurityCase, HttpCase):
     """The same refusals through the real transport: /web/dataset/call_kw."""
 
     def _call(self, user, model, method, ids, context=None):
-        self.authenticate(user.login, user.login)
+        self.authenticate_as(user)
         return self.make_jsonrpc_request(
             f"/web/dataset/call_kw/{model}/{method}",
             {
@@ -324,19 +324,17 @@ class TestPublicMethodsOverJsonRpc(RpcSecurityCase, HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestUnsubscribeRoute(HttpCase):
+class TestUnsubscribeRoute(LibraryCrmHttpCase):
     """The token-less unsubscribe of a logged-in Email Marketing user acts on
     their own address only; a malformed document id is a 4xx."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.marketer = new_test_user(
-            cls.env,
-            login="rpc_marketer",
-            password="rpc_marketer_pw1",
+        cls.marketer = cls._new_user(
+            "rpc_marketer",
+            "base.group_user,mass_mailing.group_mass_mailing_user",
             email="marketer@example.org",
-            groups="base.group_user,mass_mailing.group_mass_mailing_user",
         )
         cls.reader = cls.env["res.partner"].create(
             {
@@ -346,18 +344,10 @@ class TestUnsubscribeRoute(HttpCase):
                 "email": "far.away@example.edu",
             }
         )
-        cls.mailing = cls.env["mailing.mailing"].create(
-            {
-                "subject": "Exhibition",
-                "body_html": "<p>Exhibition</p>",
-                "mailing_model_id": cls.env["ir.model"]._get_id("res.partner"),
-                "mailing_domain": repr([("id", "=", cls.reader.id)]),
-                "library_purpose": "news",
-            }
-        )
+        cls.mailing = cls._news_mailing(cls.reader)
 
     def test_marketing_user_cannot_unsubscribe_another_reader_without_token(self):
-        self.authenticate("rpc_marketer", "rpc_marketer_pw1")
+        self.authenticate_as(self.marketer)
         response = self.url_open(
             f"/mailing/{self.mailing.id}/unsubscribe?document_id={self.reader.id}"
         )
@@ -371,7 +361,7 @@ class TestUnsubscribeRoute(HttpCase):
         self.assertFalse(self.reader.is_blacklisted)
 
     def test_non_integer_document_id_is_a_client_error(self):
-        self.authenticate("rpc_marketer", "rpc_marketer_pw1")
+        self.authenticate_as(self.marketer)
         response = self.url_open(f"/mailing/{self.mailing.id}/unsubscribe?document_id=abc")
         self.assertIn(response.status_code, (400, 404))
         self.authenticate(None, None)

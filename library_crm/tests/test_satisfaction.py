@@ -5,7 +5,7 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import LibraryCrmCase
 
@@ -128,19 +128,15 @@ class TestSatisfactionInvitations(SatisfactionCase):
         )
 
     def _wizard(self, **values):
-        return (
-            self.env["library.survey.invitation"]
-            .with_user(self.user_manager)
-            .create(
-                {
-                    "survey_id": self.survey.id,
-                    "reader_segment": "growing",
-                    # The test's own readers: demo readers may be growing too.
-                    "department_ids": [(6, 0, self.school.ids)],
-                    **values,
-                }
-            )
-        )
+        """The invitation as a manager fills it in the form, then saved."""
+        with Form(self.env["library.survey.invitation"].with_user(self.user_manager)) as form:
+            form.survey_id = self.survey
+            form.reader_segment = "growing"
+            # The test's own readers: demo readers may be growing too.
+            form.department_ids.set(self.school)
+            for name, value in values.items():
+                setattr(form, name, value)
+        return form.record
 
     def _invited(self):
         return (
@@ -148,7 +144,7 @@ class TestSatisfactionInvitations(SatisfactionCase):
         )
 
     def test_sample_of_a_segment_with_answers_linked_to_readers(self):
-        wizard = self._wizard(sample_percent=30, department_ids=[(6, 0, self.school.ids)])
+        wizard = self._wizard(sample_percent=30)
         self.assertEqual((wizard.matching_count, wizard.invite_count), (20, 6))
         wizard.action_invite()
         invited = self._invited()
@@ -182,12 +178,15 @@ class TestSatisfactionInvitations(SatisfactionCase):
 
     def test_selection_from_the_readers_list(self):
         selected = self.growing[:3] | self.no_email
-        wizard = (
+        Invitation = (
             self.env["library.survey.invitation"]
             .with_user(self.user_manager)
             .with_context(active_model="res.partner", active_ids=selected.ids)
-            .create({"survey_id": self.survey.id})
         )
+        with Form(Invitation) as form:
+            form.survey_id = self.survey
+            self.assertEqual(form.invite_count, 3, "the form previews the same count")
+        wizard = form.record
         self.assertEqual(wizard.invite_count, 3, "readers without e-mail are left out")
         wizard.action_invite()
         self.assertEqual(self._invited(), self.growing[:3])

@@ -1,9 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
+
+from .common import LibraryCrmHttpCase
 
 
 @tagged("post_install", "-at_install")
-class TestSatisfactionReport(HttpCase):
+class TestSatisfactionReport(LibraryCrmHttpCase):
     def test_report_renders_a_real_pdf(self):
         survey = self.env.ref("library_crm.survey_reader_satisfaction")
         # Demo data answers the survey too: the report must count this answer only.
@@ -32,15 +34,8 @@ class TestSatisfactionReport(HttpCase):
         self.assertIn("100.0", html, "one promoter: NPS 100")
 
     def test_invitation_tour(self):
-        manager = self.env["res.users"].create(
-            {
-                "name": "Tour Manager",
-                "login": "tour_sat_manager",
-                "password": "tour_sat_manager",
-                "email": "manager@example.edu",
-                "group_ids": [(4, self.env.ref("library_crm.group_library_manager").id)],
-            }
-        )
+        manager = self.user_manager
+        manager.email = "manager@example.edu"  # the invitations are sent from it
         department = self.env["library.department"].create(
             {"name": "Tour Chemistry", "code": "TCHEM"}
         )

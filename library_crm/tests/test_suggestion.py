@@ -4,7 +4,7 @@ from datetime import datetime
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from .common import LibraryCrmCase
@@ -26,11 +26,8 @@ class SuggestionCase(LibraryCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_handler = new_test_user(
-            cls.env,
-            login="lib_handler",
-            name="Handler He",
-            groups="library_crm.group_library_librarian",
+        cls.user_handler = cls._new_user(
+            "lib_handler", "library_crm.group_library_librarian", name="Handler He"
         )
         cls.unit = cls.env["library.unit"].create(
             {
@@ -120,9 +117,7 @@ class TestSuggestionWorkflow(SuggestionCase):
 
     def test_wrong_roles_and_illegal_moves_are_refused(self):
         suggestion = self._new()
-        outsider = new_test_user(
-            self.env, login="lib_outsider", groups="library_crm.group_library_librarian"
-        )
+        outsider = self._new_user("lib_outsider", "library_crm.group_library_librarian")
         # Nobody skips a step.
         for method in ("action_assign", "action_propose", "action_submit_approval", "action_done"):
             with self.subTest(method=method), self.assertRaises(UserError):
@@ -208,18 +203,18 @@ class TestSuggestionWorkflow(SuggestionCase):
         original = self._new()
         duplicate = self._new()
         Decision = self.env["library.suggestion.decision"].with_user(self.user_librarian)
+        # The form requires the original; a call without it is refused by the server.
         with self.assertRaises(UserError):
             Decision.create(
                 {"suggestion_id": duplicate.id, "decision": "duplicate", "comment": "Same"}
             ).action_confirm()
-        Decision.create(
-            {
-                "suggestion_id": duplicate.id,
-                "decision": "duplicate",
-                "comment": "Already handled in the first one.",
-                "duplicate_of_id": original.id,
-            }
-        ).action_confirm()
+        Decision = Decision.with_context(
+            default_suggestion_id=duplicate.id, default_decision="duplicate"
+        )
+        with Form(Decision) as form:
+            form.duplicate_of_id = original
+            form.comment = "Already handled in the first one."
+        form.record.action_confirm()
         self.assertEqual(duplicate.state, "closed")
         self.assertEqual(duplicate.duplicate_of_id, original)
         original.with_user(self.user_librarian).action_close_as(
@@ -322,14 +317,21 @@ class TestSuggestionRatingMailPoints(SuggestionCase):
         suggestion._award_points()
         self.reader.invalidate_recordset(["points_balance"])
         self.assertEqual(self.reader.points_balance, 10, "adopted twice, paid once")
-        Redemption = self.env["library.points.redemption"].with_user(self.user_librarian)
+        Redemption = (
+            self.env["library.points.redemption"]
+            .with_user(self.user_librarian)
+            .with_context(default_partner_id=self.reader.id)
+        )
+        with Form(Redemption) as form:
+            self.assertEqual(form.points_balance, 10)
+            form.points = 11
+            form.description = "Printing"
         with self.assertRaises(ValidationError):
-            Redemption.create(
-                {"partner_id": self.reader.id, "points": 11, "description": "Printing"}
-            ).action_confirm()
-        Redemption.create(
-            {"partner_id": self.reader.id, "points": 4, "description": "Printing credit"}
-        ).action_confirm()
+            form.record.action_confirm()
+        with Form(Redemption) as form:
+            form.points = 4
+            form.description = "Printing credit"
+        form.record.action_confirm()
         self.reader.invalidate_recordset(["points_balance"])
         self.assertEqual(self.reader.points_balance, 6)
         with self.assertRaises(UserError):
@@ -438,13 +440,11 @@ class TestSuggestionLiaison(SuggestionCase):
                 {"from_user_id": self.user_handler.id, "to_user_id": self.user_librarian_2.id}
             ).action_handover()
         self.assertEqual(open_one.user_id, self.user_handler)
-        wizard = Handover.with_user(self.user_manager).create(
-            {
-                "from_user_id": self.user_handler.id,
-                "to_user_id": self.user_librarian_2.id,
-                "move_suggestions": True,
-            }
-        )
+        with Form(Handover.with_user(self.user_manager)) as form:
+            form.from_user_id = self.user_handler
+            form.to_user_id = self.user_librarian_2
+            form.move_suggestions = True
+        wizard = form.record
         wizard.action_handover()
         self.assertEqual(wizard.moved_suggestion_count, 1)
         self.assertEqual(open_one.user_id, self.user_librarian_2)

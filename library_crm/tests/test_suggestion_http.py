@@ -1,39 +1,27 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.http import Request
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
+
+from .common import LibraryCrmHttpCase
 
 
 @tagged("post_install", "-at_install")
-class TestSuggestionPortal(HttpCase):
+class TestSuggestionPortal(LibraryCrmHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.librarian = new_test_user(
-            cls.env,
-            login="sug_librarian",
-            password="sug_librarian_pw1",
-            groups="library_crm.group_library_librarian",
-        )
-        cls.manager = new_test_user(
-            cls.env,
-            login="sug_manager",
-            password="sug_manager_pw1",
-            groups="library_crm.group_library_manager",
-        )
-        cls.reader_a = new_test_user(
-            cls.env, login="sug_reader_a", password="sug_reader_a_pw1", groups="base.group_portal"
-        )
-        cls.reader_b = new_test_user(
-            cls.env, login="sug_reader_b", password="sug_reader_b_pw1", groups="base.group_portal"
-        )
+        # The suggestion tour picks the assignee by this login (its name).
+        cls.manager = cls._new_user("sug_manager", "library_crm.group_library_manager")
+        cls.reader_a = cls.user_portal
+        cls.reader_b = cls._new_user("sug_reader_b", "base.group_portal")
         (cls.reader_a.partner_id | cls.reader_b.partner_id).write({"is_reader": True})
         cls.reader_a.partner_id.write({"name": "Reader Alpha", "reader_category": "doctoral"})
         cls.unit = cls.env["library.unit"].create(
             {
                 "name": "Reading Rooms",
                 "manager_id": cls.manager.id,
-                "member_ids": [(6, 0, cls.librarian.ids)],
+                "member_ids": [(6, 0, cls.user_librarian.ids)],
             }
         )
         cls.category = cls.env["library.suggestion.category"].create(
@@ -63,7 +51,7 @@ class TestSuggestionPortal(HttpCase):
         return {"csrf_token": Request.csrf_token(self), **values}
 
     def test_readers_see_only_their_own(self):
-        self.authenticate("sug_reader_a", "sug_reader_a_pw1")
+        self.authenticate_as(self.reader_a)
         listing = self.url_open("/my/suggestions")
         self.assertEqual(listing.status_code, 200)
         self.assertIn("Alpha wants quieter rooms", listing.text)
@@ -75,7 +63,7 @@ class TestSuggestionPortal(HttpCase):
         self.assertTrue(other.url.endswith("/my"), "redirected away")
 
     def test_reader_cannot_post_on_another_readers_suggestion(self):
-        self.authenticate("sug_reader_a", "sug_reader_a_pw1")
+        self.authenticate_as(self.reader_a)
 
         def post(suggestion, text):
             return self.make_jsonrpc_request(
@@ -97,7 +85,7 @@ class TestSuggestionPortal(HttpCase):
         self.assertNotIn("Intruding", "".join(self.suggestion_b.message_ids.mapped("body")))
 
     def test_submission_bad_form_then_good_form(self):
-        self.authenticate("sug_reader_a", "sug_reader_a_pw1")
+        self.authenticate_as(self.reader_a)
         page = self.url_open("/my/suggestions/new")
         self.assertIn("Reading rooms", page.text)
         bad = self.url_open(
@@ -141,7 +129,7 @@ class TestSuggestionPortal(HttpCase):
         self.assertIn("Open on Sundays", good.text)
 
     def test_oversized_attachment_is_refused(self):
-        self.authenticate("sug_reader_a", "sug_reader_a_pw1")
+        self.authenticate_as(self.reader_a)
         response = self.url_open(
             "/my/suggestions/new",
             data=self._form(
@@ -154,16 +142,16 @@ class TestSuggestionPortal(HttpCase):
 
     def test_rating_from_the_reply_and_points_in_portal(self):
         suggestion = self.suggestion_a
-        suggestion.with_user(self.librarian).action_accept()
-        suggestion.with_user(self.librarian).write({"user_id": self.librarian.id})
-        suggestion.with_user(self.librarian).action_assign()
-        suggestion.with_user(self.librarian).solution = "<p>Silent zone on floor 3.</p>"
-        suggestion.with_user(self.librarian).action_propose()
-        suggestion.with_user(self.librarian).action_submit_approval()
+        suggestion.with_user(self.user_librarian).action_accept()
+        suggestion.with_user(self.user_librarian).write({"user_id": self.user_librarian.id})
+        suggestion.with_user(self.user_librarian).action_assign()
+        suggestion.with_user(self.user_librarian).solution = "<p>Silent zone on floor 3.</p>"
+        suggestion.with_user(self.user_librarian).action_propose()
+        suggestion.with_user(self.user_librarian).action_submit_approval()
         suggestion.with_user(self.manager).action_approve("Yes")
-        suggestion.with_user(self.librarian).reply = "<p>Floor 3 is now a silent zone.</p>"
-        suggestion.with_user(self.librarian).action_done()
-        self.authenticate("sug_reader_a", "sug_reader_a_pw1")
+        suggestion.with_user(self.user_librarian).reply = "<p>Floor 3 is now a silent zone.</p>"
+        suggestion.with_user(self.user_librarian).action_done()
+        self.authenticate_as(self.reader_a)
         page = self.url_open(suggestion.get_portal_url())
         self.assertIn("Floor 3 is now a silent zone.", page.text)
         token = suggestion._rating_get_access_token()
@@ -232,8 +220,8 @@ class TestSuggestionPortal(HttpCase):
             self.assertNotIn(private, page.text)
 
     def test_reader_cannot_read_internal_fields_over_rpc(self):
-        self.suggestion_a.with_user(self.librarian).action_accept()
-        self.authenticate("sug_reader_a", "sug_reader_a_pw1")
+        self.suggestion_a.with_user(self.user_librarian).action_accept()
+        self.authenticate_as(self.reader_a)
 
         def read(fields):
             return self.make_jsonrpc_request(
@@ -257,7 +245,7 @@ class TestSuggestionPortal(HttpCase):
             self.assertIn("AccessError", refused.exception.args[0])
 
     def test_reader_cannot_move_their_suggestion_over_rpc(self):
-        self.authenticate("sug_reader_a", "sug_reader_a_pw1")
+        self.authenticate_as(self.reader_a)
         # A step refuses the wrong role; the write is refused whatever the
         # context says (as a step-only field first, and by the access rights).
         for method, args, error in (
@@ -284,7 +272,7 @@ class TestSuggestionPortal(HttpCase):
 
     def test_reports_render_real_pdfs(self):
         suggestion = self.suggestion_a
-        suggestion.with_user(self.librarian).action_accept()
+        suggestion.with_user(self.user_librarian).action_accept()
         register = self.env["library.suggestion.register"].create({})
         Report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
         for xmlid, records in [
@@ -303,7 +291,7 @@ class TestSuggestionPortal(HttpCase):
         self.assertIn("Beta wants more sockets", html.decode())
 
     def test_backend_tour_from_new_to_done(self):
-        self.start_tour("/odoo", "library_crm_suggestion_tour", login="sug_manager")
+        self.start_tour("/odoo", "library_crm_suggestion_tour", login=self.manager.login)
         suggestion = self.env["library.suggestion"].search(
             [("subject", "=", "Tour: more power sockets")]
         )

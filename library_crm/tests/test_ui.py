@@ -1,25 +1,21 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import tagged
+
+from .common import LibraryCrmHttpCase
 
 
 @tagged("post_install", "-at_install")
-class TestLibraryCrmTour(HttpCase):
+class TestLibraryCrmTour(LibraryCrmHttpCase):
     def test_reader_tour(self):
         self.env["res.lang"]._activate_lang("zh_CN")
-        new_test_user(
-            self.env,
-            login="tour_librarian",
-            name="Tour Librarian",
-            groups="library_crm.group_library_librarian",
-            lang="zh_CN",
-        )
+        self.user_librarian.lang = "zh_CN"
         department = self.env["library.department"].create(
             {"name": "Tour Physics", "code": "TPHY"}
         )
         self.env["library.major"].create(
             {"name": "Tour Optics", "code": "TPHY01", "department_id": department.id}
         )
-        self.start_tour("/odoo", "library_crm_reader_tour", login="tour_librarian")
+        self.start_tour("/odoo", "library_crm_reader_tour", login=self.user_librarian.login)
         reader = self.env["res.partner"].search([("reader_card_number", "=", "TOUR-2026-001")])
         self.assertRecordValues(
             reader,

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import tagged
 
-from .common import LibraryCrmCase
+from .common import LibraryCrmCase, LibraryCrmHttpCase
 
 
 @tagged("post_install", "-at_install")
@@ -225,14 +225,10 @@ class TestUsageImport(LibraryCrmCase):
 
 
 @tagged("post_install", "-at_install")
-class TestUsagePortalAndReport(HttpCase):
+class TestUsagePortalAndReport(LibraryCrmHttpCase):
     def test_reader_sees_only_own_usage_summary(self):
-        reader_user = new_test_user(
-            self.env, login="usage_reader", password="usage_reader_pw1", groups="base.group_portal"
-        )
-        other_user = new_test_user(
-            self.env, login="usage_other", password="usage_other_pw1", groups="base.group_portal"
-        )
+        reader_user = self.user_portal
+        other_user = self._new_user("usage_other", "base.group_portal")
         reader_user.partner_id.write({"is_reader": True, "reader_card_number": "PORTAL-1"})
         other_user.partner_id.write({"is_reader": True, "reader_card_number": "PORTAL-2"})
         Usage = self.env["library.usage"]
@@ -253,7 +249,7 @@ class TestUsagePortalAndReport(HttpCase):
                 "quantity": 41,
             }
         )
-        self.authenticate("usage_reader", "usage_reader_pw1")
+        self.authenticate_as(reader_user)
         page = self.url_open("/my/library-usage")
         self.assertEqual(page.status_code, 200)
         self.assertIn("PORTAL-1", page.text)
