@@ -73,7 +73,7 @@
     ],
     "assets": {
         "web.assets_tests": [
-            "library_crm/static/src/tours/*.js",
+            "library_crm/static/tests/tours/*.js",
         ],
     },
 }
