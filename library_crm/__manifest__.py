@@ -95,7 +95,7 @@
     ],
     "assets": {
         "web.assets_tests": [
-            "library_crm/static/src/tours/*.js",
+            "library_crm/static/tests/tours/*.js",
         ],
     },
 }

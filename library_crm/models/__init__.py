@@ -17,9 +17,6 @@ from . import library_points_balance
 from . import library_satisfaction_dimension
 from . import survey_question
 from . import survey_user_input
-from . import library_satisfaction_view_mixin
-from . import library_satisfaction_answer
-from . import library_satisfaction_response
 from . import library_satisfaction
 from . import library_segment_followup
 from . import library_segmentation
@@ -28,7 +25,6 @@ from . import library_research_project
 from . import library_liaison_deliverable
 from . import library_liaison_review
 from . import res_config_settings
-from . import library_contact_timeline
 from . import library_consent_log
 from . import library_consent_default
 from . import mailing_mailing
@@ -38,5 +34,4 @@ from . import library_title_mapping
 from . import library_new_title
 from . import library_journey
 from . import library_journey_message
-from . import library_mailing_result
 from . import library_suggestion_attachment

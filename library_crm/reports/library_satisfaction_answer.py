@@ -2,7 +2,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .survey_question import LIBRARY_ROLES
+from ..models.survey_question import LIBRARY_ROLES
 
 
 class LibrarySatisfactionAnswer(models.Model):

@@ -1,8 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 
-from .library_segment_history import READER_SEGMENTS
-from .res_partner import READER_CATEGORIES
+from ..models.library_segment_history import READER_SEGMENTS
+from ..models.res_partner import READER_CATEGORIES
 
 
 class LibrarySatisfactionViewMixin(models.AbstractModel):

@@ -2,9 +2,9 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .library_consent_log import CONSENT_PURPOSES
-from .library_segment_history import READER_SEGMENTS
-from .res_partner import READER_CATEGORIES
+from ..models.library_consent_log import CONSENT_PURPOSES
+from ..models.library_segment_history import READER_SEGMENTS
+from ..models.res_partner import READER_CATEGORIES
 
 
 class LibraryMailingResult(models.Model):

@@ -2,7 +2,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .library_interaction import INTERACTION_CHANNELS, INTERACTION_KINDS
+from ..models.library_interaction import INTERACTION_CHANNELS, INTERACTION_KINDS
 
 
 class LibraryContactTimeline(models.Model):
