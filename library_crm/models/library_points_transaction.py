@@ -122,13 +122,6 @@ class LibraryPointsTransaction(models.Model):
         # Deleting an award the reader already spent fails like a redemption.
         self.env["library.points.balance"]._add(amounts)
 
-    @api.model
-    def _points_setting(self, setting, default):
-        """The points configured in `library_crm.<setting>`, read through the
-        one place that knows every setting's default and bounds: a stored 0
-        is 0; `default` is the caller's word for the same default."""
-        return get_setting(self.env, setting)
-
     def _origin_lines(self, partner, origin, reason):
         return self.sudo().search(
             [
@@ -141,17 +134,18 @@ class LibraryPointsTransaction(models.Model):
         )
 
     @api.model
-    def _award_once(self, partner, reason, origin, description, setting, default):
-        """Give a reader the points configured in `setting` for `origin`,
-        once: an origin whose award was reversed gives back what was
-        reversed, never a second award."""
+    def _award_once(self, partner, reason, origin, description, setting):
+        """Give a reader the points configured in `setting` (read through
+        get_setting, where its default lives) for `origin`, once: an origin
+        whose award was reversed gives back what was reversed, never a second
+        award."""
         Transaction = self.sudo()
         lines = self._origin_lines(partner, origin, reason)
         awards = lines.filtered(lambda line: line.reason == reason)
         if awards:
             points = awards[0].points - sum(lines.mapped("points"))
         else:
-            points = self._points_setting(setting, default)
+            points = get_setting(self.env, setting)
         if points <= 0:
             return Transaction
         return Transaction.create(

@@ -862,7 +862,6 @@ class LibrarySuggestion(models.Model):
                 suggestion,
                 suggestion.name,
                 "points_suggestion_adopted",
-                10,
             )
 
     def _reverse_points(self):

@@ -64,7 +64,6 @@ class SurveyUserInput(models.Model):
                 user_input.survey_id,
                 user_input.survey_id.title,
                 "points_survey_answered",
-                5,
             )
 
     def action_library_create_suggestion(self):
