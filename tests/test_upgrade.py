@@ -43,6 +43,10 @@ SKIPPED_COLUMNS = {"write_date", "write_uid"}
 # Changed on purpose by a migration, checked on its own below: a suggestion
 # published before the public texts existed leaves the public page.
 CHANGED_BY_MIGRATION = {"library_suggestion": {"is_published"}}
+# Recomputed by the 19.0.1.3.0 migration under the new lifecycle and value
+# rules (a new baseline): only which reader a row belongs to must survive;
+# the stage keys are checked on their own below ("occasional" is gone).
+RECOMPUTED_BY_MIGRATION = {"library_reader_metrics": {"id", "partner_id"}}
 
 SHELL_MARK = "@@RESULT@@"
 
@@ -114,7 +118,10 @@ def _columns(cr, table):
         [table],
     )
     skipped = SKIPPED_COLUMNS | CHANGED_BY_MIGRATION.get(table, set())
-    return [name for (name,) in cr.fetchall() if name not in skipped]
+    kept = RECOMPUTED_BY_MIGRATION.get(table)
+    return [
+        name for (name,) in cr.fetchall() if name not in skipped and (kept is None or name in kept)
+    ]
 
 
 def _published(cr):
@@ -212,9 +219,19 @@ result = {"cron": cron.id, "template": template.id}
         after = _snapshot(cr, columns)
         # The previous release had no public texts: nothing stays published.
         published_after = _published(cr)
+        # The stage "occasional" is "short_term" now, and every reader has a
+        # value tier from the migration's new baseline.
+        cr.execute(
+            """SELECT (SELECT count(*) FROM library_reader_metrics
+                        WHERE reader_segment = 'occasional' OR value_tier IS NULL)
+                    + (SELECT count(*) FROM library_segment_history
+                        WHERE 'occasional' IN (from_segment, to_segment))"""
+        )
+        stale_stages = cr.fetchone()[0]
     connection.close()
     assert after == before
     assert published_after == 0, "published without public texts"
+    assert stale_stages == 0, "stages not migrated"
 
     checks = _shell(
         new_conf,

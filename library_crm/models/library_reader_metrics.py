@@ -2,7 +2,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .library_segment_history import READER_SEGMENTS
+from .library_segment_history import READER_SEGMENTS, VALUE_TIERS
 
 LOYALTY_BANDS = [
     ("0_19", "0-19"),
@@ -33,6 +33,13 @@ NEVER_ACTIVE = {
     "usage_recent_6m": 0,
     "usage_previous_6m": 0,
     "participation_count": 0,
+    "value_score": 0,
+    "value_depth": 0,
+    "value_research": 0,
+    "value_participation": 0,
+    "value_visits": 0,
+    "value_attention": 0,
+    "value_tier": "ordinary",
 }
 
 
@@ -77,6 +84,18 @@ class LibraryReaderMetrics(models.Model):
     participation_count = fields.Integer(
         string="Participation (12 months)", readonly=True, help="Trainings and events attended."
     )
+    value_score = fields.Integer(
+        readonly=True,
+        aggregator="avg",
+        help="0-100: depth of use (50), research support (20), participation (15), gate "
+        "entries (10), attention to alerts (5), over the last 12 months.",
+    )
+    value_depth = fields.Integer(string="Depth of Use (of 50)", readonly=True)
+    value_research = fields.Integer(string="Research Support (of 20)", readonly=True)
+    value_participation = fields.Integer(string="Participation (of 15)", readonly=True)
+    value_visits = fields.Integer(string="Gate Entries (of 10)", readonly=True)
+    value_attention = fields.Integer(string="Attention (of 5)", readonly=True)
+    value_tier = fields.Selection(VALUE_TIERS, readonly=True)
     needs_recompute = fields.Boolean(
         readonly=True,
         help="Usage of this reader was deleted, moved to another reader or detached since "

@@ -91,7 +91,7 @@ class LibrarySatisfaction(models.AbstractModel):
         if readers:
             changed = self._recompute_scores(readers.ids)
             if changed:
-                self.env["library.segmentation"]._recompute(full=False, partner_ids=changed)
+                self.env["library.segmentation"]._recompute_readers(changed)
 
     @api.model
     def _cron_recompute(self):

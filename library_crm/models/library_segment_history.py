@@ -6,8 +6,15 @@ READER_SEGMENTS = [
     ("new", "New"),
     ("growing", "Growing"),
     ("long_term", "Long-term"),
-    ("occasional", "Occasional"),
+    ("short_term", "Short-term"),
     ("lapsed", "Lapsed"),
+]
+
+
+VALUE_TIERS = [
+    ("core", "Core"),
+    ("important", "Important"),
+    ("ordinary", "Ordinary"),
 ]
 
 

@@ -18,10 +18,17 @@ SETTINGS = {
     "max_departments_per_liaison": (2, 1, 1000),
     "new_days": (90, 1, 3650),
     "lapsed_days": (180, 1, 3650),
-    "long_term_days": (730, 1, 36500),
+    "long_term_days": (365, 1, 36500),
     "long_term_months": (6, 1, 12),
+    "growing_months": (3, 1, 12),
     "growth_percent": (20, 0, 10000),
     "core_percent": (10, 0, 100),
+    "important_percent": (20, 0, 100),
+    "value_depth_points": (2, 0, 100),
+    "value_research_points": (10, 0, 100),
+    "value_participation_points": (5, 0, 100),
+    "value_visits_per_point": (4, 1, 1000),
+    "value_attention_points": (1, 0, 100),
     "retention_years": (3, 1, 100),
     "points_suggestion_adopted": (10, 0, 100000),
     "points_survey_answered": (5, 0, 100000),
@@ -73,8 +80,48 @@ class ResConfigSettings(models.TransientModel):
     library_growth_percent = fields.Integer(
         string="Growing: Growth (%)", default=SETTINGS["growth_percent"][0]
     )
+    library_growing_months = fields.Integer(
+        string="Growing: Active Months of 12",
+        default=SETTINGS["growing_months"][0],
+        help="A reader active in at least this many of the last 12 months, whose first use "
+        "is more recent than the long-term period, is growing.",
+    )
     library_core_percent = fields.Integer(
         string="Core Readers: Top (%)", default=SETTINGS["core_percent"][0]
+    )
+    library_important_percent = fields.Integer(
+        string="Important Readers: Next (%)",
+        default=SETTINGS["important_percent"][0],
+        help="After the core readers, this share of each category's active readers, by value "
+        "score, are important readers.",
+    )
+    library_value_depth_points = fields.Integer(
+        string="Value: Points per Deep Use",
+        default=SETTINGS["value_depth_points"][0],
+        help="Per loan, renewal, interlibrary loan, e-resource or workstation session in the "
+        "last 12 months (a consultation counts twice); at most 50 points.",
+    )
+    library_value_research_points = fields.Integer(
+        string="Value: Points per Research Support",
+        default=SETTINGS["value_research_points"][0],
+        help="Per deliverable received in the last 12 months and per research project "
+        "followed by the library; at most 20 points.",
+    )
+    library_value_participation_points = fields.Integer(
+        string="Value: Points per Training or Event",
+        default=SETTINGS["value_participation_points"][0],
+        help="In the last 12 months; at most 15 points.",
+    )
+    library_value_visits_per_point = fields.Integer(
+        string="Value: Gate Entries per Point",
+        default=SETTINGS["value_visits_per_point"][0],
+        help="Gate entries in the last 12 months; at most 10 points.",
+    )
+    library_value_attention_points = fields.Integer(
+        string="Value: Points per Alert Click",
+        default=SETTINGS["value_attention_points"][0],
+        help="Clicks on new-title alerts in the last 12 months: attention, not use; at most 5 "
+        "points.",
     )
     library_retention_years = fields.Integer(
         string="Usage Retention (years)", default=SETTINGS["retention_years"][0]

@@ -123,6 +123,25 @@ class ResPartner(models.Model):
     is_core_reader = fields.Boolean(
         related="library_metrics_id.is_core_reader", groups=LIBRARY_GROUP
     )
+    value_tier = fields.Selection(related="library_metrics_id.value_tier", groups=LIBRARY_GROUP)
+    value_score = fields.Integer(related="library_metrics_id.value_score", groups=LIBRARY_GROUP)
+    value_depth = fields.Integer(related="library_metrics_id.value_depth", groups=LIBRARY_GROUP)
+    value_research = fields.Integer(
+        related="library_metrics_id.value_research", groups=LIBRARY_GROUP
+    )
+    value_participation = fields.Integer(
+        related="library_metrics_id.value_participation", groups=LIBRARY_GROUP
+    )
+    value_visits = fields.Integer(related="library_metrics_id.value_visits", groups=LIBRARY_GROUP)
+    value_attention = fields.Integer(
+        related="library_metrics_id.value_attention", groups=LIBRARY_GROUP
+    )
+    segment_explanation = fields.Text(
+        compute="_compute_segment_explanation", groups=LIBRARY_GROUP, string="Why this Stage"
+    )
+    value_explanation = fields.Text(
+        compute="_compute_segment_explanation", groups=LIBRARY_GROUP, string="Why this Tier"
+    )
     core_reader_pinned = fields.Boolean(
         string="Pinned as Core Reader",
         copy=False,
@@ -227,6 +246,17 @@ class ResPartner(models.Model):
         if field is not None and field.related and not field.store:
             self._check_field_access(field, "read")
         return super()._field_to_sql(alias, field_expr, query)
+
+    @api.depends_context("lang")
+    @api.depends(
+        "reader_segment", "value_tier", "value_score", "active_months_12m", "usage_first_date"
+    )
+    def _compute_segment_explanation(self):
+        explained = self.env["library.segmentation"]._explain(self)
+        for partner in self:
+            stage, tier = explained.get(partner.id, (False, False))
+            partner.segment_explanation = stage
+            partner.value_explanation = tier
 
     @api.depends("birthdate")
     def _compute_age(self):
@@ -624,5 +654,5 @@ class ResPartner(models.Model):
     def action_recompute_segment(self):
         check_librarian(self.env)
         self.check_access("write")
-        self.env["library.segmentation"]._recompute(full=False, partner_ids=self.ids)
+        self.env["library.segmentation"]._recompute_readers(self.ids)
         return True

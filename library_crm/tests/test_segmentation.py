@@ -37,7 +37,7 @@ class TestSegmentation(LibraryCrmCase):
                     "responsible_librarian_id": cls.user_librarian.id,
                 }
             )
-            for name in ("never", "lapsed", "new", "long", "growing", "occasional")
+            for name in ("never", "lapsed", "new", "long", "growing", "short_term")
         }
         cls.engine = cls.env["library.segmentation"]
         # The library has run the engine before (the baseline, when its readers
@@ -75,9 +75,9 @@ class TestSegmentation(LibraryCrmCase):
         self._use(r["growing"], 700)
         self._monthly(r["growing"], 4)
         # Occasional: a use now and then, no growth.
-        self._use(r["occasional"], 700)
-        self._use(r["occasional"], 250)
-        self._use(r["occasional"], 100)
+        self._use(r["short_term"], 700)
+        self._use(r["short_term"], 250)
+        self._use(r["short_term"], 100)
 
     def _state(self):
         fields_ = [
@@ -107,7 +107,7 @@ class TestSegmentation(LibraryCrmCase):
                 "new": "new",
                 "long": "long_term",
                 "growing": "growing",
-                "occasional": "occasional",
+                "short_term": "short_term",
             },
         )
         self.assertEqual(self.reader.reader_segment, "never_active")
@@ -153,21 +153,21 @@ class TestSegmentation(LibraryCrmCase):
 
         lapsed, new = settings["lapsed_days"], settings["new_days"]
         self._use(self.readers["long"], 10)
-        self.assertEqual(segment_after([lapsed]), "occasional")  # not lapsed yet
+        self.assertEqual(segment_after([lapsed]), "short_term")  # not lapsed yet
         # A recompute of given readers leaves the others untouched.
         self.assertEqual(self.readers["long"].reader_segment, "never_active")
         self.assertEqual(segment_after([lapsed + 1]), "lapsed")
         self.assertEqual(segment_after([new - 1]), "new")
-        self.assertEqual(segment_after([new]), "occasional")
+        self.assertEqual(segment_after([new]), "short_term")
         long_term = settings["long_term_days"]
         months = [15 + 30 * m for m in range(settings["long_term_months"])]
         self.assertEqual(segment_after([long_term, *months]), "long_term")
         self.assertEqual(segment_after([long_term - 1, *months]), "growing")
         self.assertEqual(segment_after([long_term, *months[:-1]]), "growing")
-        # Growth below the threshold: 5 recent vs 5 before is not growing.
-        before = [200 + 10 * i for i in range(5)]
-        self.assertEqual(segment_after([400, *months[:5], *before]), "occasional")
-        self.assertEqual(segment_after([400, *months[:5], *before[:4]]), "growing")
+        # Past the long-term period and not regular enough: growing only
+        # when rising. 2 recent uses vs 3 before is not growing.
+        self.assertEqual(segment_after([400, 15, 45, 200, 210, 220]), "short_term")
+        self.assertEqual(segment_after([400, 15, 45, 75, 200]), "growing")
 
     def test_history_only_on_change_and_followups_once(self):
         self._make_population()
@@ -198,13 +198,13 @@ class TestSegmentation(LibraryCrmCase):
             ),
             1,
         )
-        # The new reader's first use ages: one change, new -> occasional.
+        # The new reader's first use ages: one change, new -> short_term.
         later = NOW + timedelta(days=90)
         self.engine._recompute(full=False, now=later)
         change = History.search(
             [("partner_id", "=", self.readers["new"].id), ("date", "=", later.date())]
         )
-        self.assertEqual((change.from_segment, change.to_segment), ("new", "occasional"))
+        self.assertEqual((change.from_segment, change.to_segment), ("new", "short_term"))
 
     def test_first_run_is_the_baseline(self):
         """The first run ever classifies the readers and records nothing: no
@@ -226,7 +226,7 @@ class TestSegmentation(LibraryCrmCase):
         later = NOW + timedelta(days=90)
         self.engine._recompute(full=False, now=later)
         change = History.search([*mine, ("partner_id", "=", r["new"].id)])
-        self.assertEqual((change.from_segment, change.to_segment), ("new", "occasional"))
+        self.assertEqual((change.from_segment, change.to_segment), ("new", "short_term"))
         self.assertEqual(change.date, later.date())
 
     def test_new_reader_starts_as_the_engine_finds_it(self):
@@ -267,13 +267,13 @@ class TestSegmentation(LibraryCrmCase):
             ]
         )
         self.assertEqual(len(activity), 1)
-        self.readers["occasional"].core_reader_pinned = True
+        self.readers["short_term"].core_reader_pinned = True
         self.engine._recompute(full=False, now=NOW)
-        self.assertTrue(self.readers["occasional"].is_core_reader)
+        self.assertTrue(self.readers["short_term"].is_core_reader)
         self.assertEqual(
             self.env["library.segment.history"].search_count(
                 [
-                    ("partner_id", "=", self.readers["occasional"].id),
+                    ("partner_id", "=", self.readers["short_term"].id),
                     ("change", "=", "core"),
                     ("became_core", "=", True),
                 ]
@@ -285,7 +285,7 @@ class TestSegmentation(LibraryCrmCase):
         self._make_population()
         self.engine._recompute(full=True, now=NOW)
         # Time passes, new usage arrives, a reader lapses, windows slide.
-        self._use(self.readers["occasional"], -20)
+        self._use(self.readers["short_term"], -20)
         self._use(self.readers["never"], -3, "visit")
         steps = [NOW + timedelta(days=d) for d in (1, 30, 95, 190)]
         for now in steps:
@@ -307,7 +307,7 @@ class TestSegmentation(LibraryCrmCase):
         Usage.search(
             [("partner_id", "=", r["growing"].id)], order="occurred_at desc", limit=1
         ).unlink()
-        Usage.search([("partner_id", "=", r["lapsed"].id)], limit=1).partner_id = r["occasional"]
+        Usage.search([("partner_id", "=", r["lapsed"].id)], limit=1).partner_id = r["short_term"]
         with freeze_time(NOW):
             self.assertEqual(self.engine._cron_detach_old_usage(), 1)  # long's first use
         Metrics = self.env["library.reader.metrics"]

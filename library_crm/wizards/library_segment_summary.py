@@ -37,10 +37,32 @@ class LibrarySegmentSummary(models.TransientModel):
             ["__count"],
             order="__count desc",
         )
-        left_growing = sum(count for src, _dst, count in flows if src == "growing")
-        converted = sum(
-            count for src, dst, count in flows if src == "growing" and dst == "long_term"
-        )
+        Engine = self.env["library.segmentation"]
+        overall = Engine._conversion(self.date_from, self.date_to)
+        cohort, converted = (overall[0][1], overall[0][2]) if overall else (0, 0)
+        category_labels = self._labels("res.partner", "reader_category")
+        department_names = {
+            dept.id: dept.display_name
+            for dept in self.env["library.department"].browse(
+                [
+                    grp
+                    for grp, *_rest in Engine._conversion(
+                        self.date_from, self.date_to, "department"
+                    )
+                    if grp
+                ]
+            )
+        }
+
+        def by(groupby, label):
+            return [
+                (label(grp), size, conv, share)
+                for grp, size, conv, share in Engine._conversion(
+                    self.date_from, self.date_to, groupby
+                )
+            ]
+
+        none = self.env._("Not set")
         core_changes = dict(
             History._read_group([("change", "=", "core"), *period], ["became_core"], ["__count"])
         )
@@ -81,8 +103,22 @@ class LibrarySegmentSummary(models.TransientModel):
                 for src, dst, count in flows
             ],
             "converted": converted,
-            "left_growing": left_growing,
-            "conversion": 100.0 * converted / left_growing if left_growing else 0.0,
+            "cohort": cohort,
+            "conversion": 100.0 * converted / cohort if cohort else 0.0,
+            "conversion_by": [
+                (
+                    self.env._("Department"),
+                    by("department", lambda grp: department_names.get(grp) or none),
+                ),
+                (
+                    self.env._("Reader Category"),
+                    by("category", lambda grp: category_labels.get(grp) or none),
+                ),
+                (
+                    self.env._("Enrollment Year"),
+                    by("enrollment_year", lambda grp: str(grp) if grp else none),
+                ),
+            ],
             "departments": [
                 (dept.display_name, count, avg or 0.0, core_by_department.get(dept, 0))
                 for dept, count, avg in departments
