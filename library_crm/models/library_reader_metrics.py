@@ -57,6 +57,9 @@ class LibraryReaderMetrics(models.Model):
     company_id = fields.Many2one(related="partner_id.company_id")
     reader_segment = fields.Selection(READER_SEGMENTS, readonly=True)
     is_core_reader = fields.Boolean(string="Core Reader", readonly=True)
+    value_tier = fields.Selection(
+        [("core", "Core"), ("important", "Important"), ("ordinary", "Ordinary")], readonly=True
+    )
     loyalty_score = fields.Integer(readonly=True, aggregator="avg")
     loyalty_band = fields.Selection(LOYALTY_BANDS, readonly=True)
     loyalty_frequency = fields.Integer(string="Frequency (of 30)", readonly=True)

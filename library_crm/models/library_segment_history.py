@@ -7,6 +7,7 @@ READER_SEGMENTS = [
     ("growing", "Growing"),
     ("long_term", "Long-term"),
     ("occasional", "Occasional"),
+    ("short_term", "Short-term"),  # the engine renames occasional to short_term
     ("lapsed", "Lapsed"),
 ]
 

@@ -123,6 +123,7 @@ class ResPartner(models.Model):
     is_core_reader = fields.Boolean(
         related="library_metrics_id.is_core_reader", groups=LIBRARY_GROUP
     )
+    value_tier = fields.Selection(related="library_metrics_id.value_tier", groups=LIBRARY_GROUP)
     core_reader_pinned = fields.Boolean(
         string="Pinned as Core Reader",
         copy=False,
