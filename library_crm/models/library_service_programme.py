@@ -14,7 +14,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 from .library_consent_log import CONSENT_PURPOSES
-from .library_rights import LIBRARIAN_GROUP, check_librarian, check_manager
+from .library_rights import check_librarian, check_manager
 from .library_segment_history import READER_SEGMENTS
 from .res_partner import CONSENT_FIELDS
 
@@ -567,20 +567,3 @@ class LibraryReaderEntitlement(models.Model):
     def unlink(self):
         check_manager(self.env)
         return super().unlink()
-
-
-class ResPartner(models.Model):
-    _inherit = "res.partner"
-
-    library_entitlement_ids = fields.One2many(
-        "library.reader.entitlement",
-        "partner_id",
-        string="Priority Services",
-        groups=LIBRARIAN_GROUP,
-    )
-    library_programme_log_ids = fields.One2many(
-        "library.service.programme.log",
-        "partner_id",
-        string="Programme Steps",
-        groups=LIBRARIAN_GROUP,
-    )
