@@ -66,9 +66,7 @@ class LibraryServiceProgramme(models.Model):
 
     def _compute_reader_count(self):
         counts = dict(
-            self.env["library.service.programme.enrolment"]
-            .sudo()
-            ._read_group(
+            self.env["library.service.programme.enrolment"]._read_group(
                 [("programme_id", "in", self.ids), ("active", "=", True)],
                 ["programme_id"],
                 ["__count"],
@@ -99,6 +97,7 @@ class LibraryServiceProgramme(models.Model):
         today = today or fields.Date.context_today(self)
         self = self.sudo()
         self.env.flush_all()
+        self._expire_entitlements(today)
         self._enrol(today)
         logs = self._log_due_steps(today)
         logs._execute(today)
@@ -111,6 +110,19 @@ class LibraryServiceProgramme(models.Model):
         check_manager(self.env)
         self.env["library.service.programme"].sudo()._cron_run()
         return True
+
+    @api.model
+    def _expire_entitlements(self, today):
+        """Priority services past their end are archived."""
+        self.env["library.reader.entitlement"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE library_reader_entitlement SET active = FALSE "
+                "WHERE active AND date_end < %s",
+                today,
+            )
+        )
+        self.env["library.reader.entitlement"].invalidate_model(["active"])
 
     @api.model
     def _enrol(self, today):
@@ -428,7 +440,8 @@ class LibraryServiceProgrammeLog(models.Model):
                 }
             )
         todo = self - have
-        end = today + timedelta(days=step.entitlement_days) if step.entitlement_days else False
+        # N days including the first: a yearly step renews it the day after it ends.
+        end = today + timedelta(days=step.entitlement_days - 1) if step.entitlement_days else False
         granted = Entitlement.create(
             [
                 {

@@ -116,7 +116,9 @@ class ProgrammeCase(LibraryCrmCase):
         )
 
     def _mails(self, partner, template_xmlid):
-        subject = self.env.ref(f"library_crm.{template_xmlid}").subject
+        # Rendered in the reader's language.
+        template = self.env.ref(f"library_crm.{template_xmlid}")
+        subject = template.with_context(lang=partner.lang).subject
         return self.env["mail.mail"].search(
             [("model", "=", "res.partner"), ("res_id", "=", partner.id), ("subject", "=", subject)]
         )
@@ -136,7 +138,7 @@ class TestServiceProgramme(ProgrammeCase):
             sorted(entitlements.mapped("service")), ["document_delivery", "extended_consultation"]
         )
         self.assertEqual(set(entitlements.mapped("source")), {"programme"})
-        self.assertEqual(entitlements[0].date_end, DAY0 + timedelta(days=365))
+        self.assertEqual(entitlements[0].date_end, DAY0 + timedelta(days=364), "a year")
 
         # The cron runs twice the same day, then every day of the cadence: nothing new.
         self._run(DAY0)
@@ -161,6 +163,22 @@ class TestServiceProgramme(ProgrammeCase):
         )
         self.assertEqual(len(self.core.library_entitlement_ids), 2)
         self.assertEqual(len(self._logs(self.core, "service_programme_step_core_consultation")), 1)
+
+        # A year later the priority services of a reader still core are renewed.
+        self._run(DAY0 + timedelta(days=365))
+        self.assertEqual(len(self.core.library_entitlement_ids), 2, "the old ones expired")
+        self.assertEqual(
+            set(self.core.library_entitlement_ids.mapped("date_start")),
+            {DAY0 + timedelta(days=365)},
+        )
+        self.assertEqual(
+            len(
+                self.env["library.reader.entitlement"]
+                .with_context(active_test=False)
+                .search([("partner_id", "=", self.core.id)])
+            ),
+            4,
+        )
 
     def test_entitlement_granted_by_hand_is_not_duplicated(self):
         self.env["library.reader.entitlement"].with_user(self.user_librarian).create(
