@@ -32,6 +32,7 @@
         "data/library_satisfaction_survey_data.xml",
         "data/library_satisfaction_data.xml",
         "data/library_outreach_data.xml",
+        "data/library_service_programme_data.xml",
         "views/library_interest_views.xml",
         "views/library_major_views.xml",
         "views/library_interaction_views.xml",
@@ -84,6 +85,7 @@
         "reports/library_suggestion_reports.xml",
         "reports/library_satisfaction_reports.xml",
         "views/library_crm_menus.xml",
+        "views/library_service_programme_views.xml",
     ],
     "demo": [
         "demo/library_department_demo.xml",

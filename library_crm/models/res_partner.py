@@ -204,6 +204,19 @@ class ResPartner(models.Model):
         related="library_metrics_id.participation_count", groups=LIBRARY_GROUP
     )
     usage_ids = fields.One2many("library.usage", "partner_id", groups=LIBRARY_GROUP)
+    # Customised service (models/library_service_programme.py).
+    library_entitlement_ids = fields.One2many(
+        "library.reader.entitlement",
+        "partner_id",
+        string="Priority Services",
+        groups=LIBRARY_GROUP,
+    )
+    library_programme_log_ids = fields.One2many(
+        "library.service.programme.log",
+        "partner_id",
+        string="Programme Steps",
+        groups=LIBRARY_GROUP,
+    )
 
     # Consent per purpose: a mailing of a purpose never reaches a reader who
     # said no to it. Changes are logged in library.consent.log.
