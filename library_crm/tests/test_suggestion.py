@@ -99,7 +99,7 @@ class TestSuggestionWorkflow(SuggestionCase):
         self.assertEqual(suggestion.approval_ids.decision, "submitted")
         suggestion.with_user(self.user_leader).action_approve("Agreed for next term.")
         self.assertEqual(suggestion.state, "approved")
-        self.assertEqual(suggestion.approved_by_id, self.user_manager)
+        self.assertEqual(suggestion.approved_by_id, self.user_leader)
         self.assertTrue(suggestion.adopted)
         handler = suggestion.with_user(self.user_handler)
         handler.reply = "<p>From next term, theses students borrow for 60 days.</p>"

@@ -182,7 +182,9 @@ class TestLeadershipApproval(ApprovalCase):
                             suggestion.with_user(user).with_context(**HOSTILE_CONTEXT), method
                         )(*args)
         suggestion.with_user(self.user_leader).action_confirm_rejection("Agreed.")
-        self.assertEqual((suggestion.state, suggestion.assessment_result), ("rejected", "rejected"))
+        self.assertEqual(
+            (suggestion.state, suggestion.assessment_result), ("rejected", "rejected")
+        )
         self.assertEqual(suggestion.assessment_reason, "Set by the ministry.")
         self.assertIn("Set by the ministry.", suggestion.reply)
         self.assertGreater(len(self._reader_messages(suggestion)), len(before))

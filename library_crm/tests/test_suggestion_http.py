@@ -293,9 +293,7 @@ class TestSuggestionPortal(LibraryCrmHttpCase):
 
     def test_backend_tour_from_new_to_done(self):
         self.start_tour("/odoo", "library_crm_suggestion_tour", login=self.manager.login)
-        self.start_tour(
-            "/odoo", "library_crm_suggestion_approval_tour", login=self.leader.login
-        )
+        self.start_tour("/odoo", "library_crm_suggestion_approval_tour", login=self.leader.login)
         suggestion = self.env["library.suggestion"].search(
             [("subject", "=", "Tour: more power sockets")]
         )
