@@ -8,6 +8,8 @@ from odoo.exceptions import AccessError
 
 LIBRARIAN_GROUP = "library_crm.group_library_librarian"
 MANAGER_GROUP = "library_crm.group_library_manager"
+# Approval rights (馆领导), apart from configuration rights (the managers).
+LEADER_GROUP = "library_crm.group_library_leadership"
 
 
 def check_librarian(env):
@@ -25,3 +27,14 @@ def check_manager(env):
 
 def is_manager(env):
     return env.su or env.user.has_group(MANAGER_GROUP)
+
+
+def check_leader(env):
+    """Library leadership (馆领导) only: the approval rights, which a library
+    manager (configuration) does not have by being a manager."""
+    if not env.su and not env.user.has_group(LEADER_GROUP):
+        raise AccessError(env._("Only the library leadership can do this."))
+
+
+def is_leader(env):
+    return env.su or env.user.has_group(LEADER_GROUP)

@@ -3,7 +3,11 @@
 
 new -> assessed -> assigned -> proposed -> awaiting approval -> approved
 -> done (reply e-mailed, rating requested) -> closed. Rejection (不予采纳)
-at assessment or approval; duplicates and out-of-scope suggestions are
+at approval by the leader; a rejection decided by a librarian at
+assessment waits for a leader's confirmation (reject_pending: the reader
+is told nothing, the portal shows it as under review) and the leader
+confirms it (the reader is told then) or overturns it (back to
+assessment); duplicates and out-of-scope suggestions are
 closed at assessment with the reason sent to the reader. Every step is an
 action_* method that checks the state and the user's role itself, so a
 call over RPC is held to the same rules as a button: wrong role ->
@@ -26,6 +30,14 @@ suggestion goes on; write() enforces it, the form only mirrors it:
 Past these points a library manager corrects a field only with
 action_amend(), which logs the old and the new value in the chatter.
 
+Approval (提交领导批示) belongs to the library leadership (馆领导), not to
+the managers (configuration): a unit's solution goes to the unit's leader
+in charge (分管馆领导), who alone approves, returns or rejects it. Fallback:
+a unit without a leader in charge (or a suggestion without a unit) goes to
+any member of the leadership, and so does a solution the unit's leader
+proposed themselves. Whoever proposed or submitted the solution (or decided
+the rejection) never approves it, be they leader or administrator.
+
 Publication ("You said, we did") shows only public_summary and
 public_reply, written by a manager; both are required to publish.
 """
@@ -35,12 +47,12 @@ from datetime import datetime, time, timedelta
 import pytz
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import html2plaintext, is_html_empty
 
-from .library_rights import LIBRARIAN_GROUP, MANAGER_GROUP
+from .library_rights import LEADER_GROUP, LIBRARIAN_GROUP, MANAGER_GROUP
 
 SUGGESTION_STATES = [
     ("new", "Received"),
@@ -49,6 +61,7 @@ SUGGESTION_STATES = [
     ("proposed", "Solution Proposed"),
     ("approval", "Awaiting Approval"),
     ("approved", "Approved"),
+    ("reject_pending", "Rejection Pending Confirmation"),
     ("done", "Replied"),
     ("closed", "Closed"),
     ("rejected", "Not Adopted"),
@@ -64,7 +77,17 @@ PROGRESS_ORDER = [
     "done",
     "closed",
 ]
-OPEN_STATES = ("new", "assessed", "assigned", "proposed", "approval", "approved")
+OPEN_STATES = (
+    "new",
+    "assessed",
+    "assigned",
+    "proposed",
+    "approval",
+    "approved",
+    "reject_pending",
+)
+# The states a leader decides (approves, returns, rejects, confirms).
+LEADER_STATES = ("approval", "reject_pending")
 CHANNELS = [
     ("portal", "Portal"),
     ("email", "E-mail"),
@@ -94,6 +117,7 @@ STEP_FIELDS = {
     "approved_by_id",
     "approval_date",
     "approval_comment",
+    "rejection_reason",
     "first_reply_date",
     "done_date",
     "is_overdue",
@@ -225,6 +249,23 @@ class LibrarySuggestion(models.Model):
     )
     approval_date = fields.Datetime(readonly=True, copy=False, groups=LIBRARIAN_GROUP)
     approval_comment = fields.Text(readonly=True, copy=False, groups=LIBRARIAN_GROUP)
+    rejection_reason = fields.Text(
+        string="Proposed Rejection Reason",
+        readonly=True,
+        copy=False,
+        help="The reason a librarian gave for not adopting the suggestion at assessment; "
+        "sent to the reader once a leader confirms the rejection.",
+        groups=LIBRARIAN_GROUP,
+    )
+    approver_ids = fields.Many2many(
+        "res.users",
+        string="Approvers",
+        compute="_compute_approver_ids",
+        help="Who decides this suggestion now: the leader in charge of its unit, or (no "
+        "leader in charge, or the leader proposed the solution) the library leadership.",
+        groups=LIBRARIAN_GROUP,
+    )
+    can_decide = fields.Boolean(compute="_compute_approver_ids", groups=LIBRARIAN_GROUP)
     reply = fields.Html(string="Reply to the Reader")
     first_reply_date = fields.Datetime(readonly=True, copy=False)
     done_date = fields.Datetime(string="Replied on", readonly=True, copy=False)
@@ -320,6 +361,18 @@ class LibrarySuggestion(models.Model):
     def _compute_unit_staff_ids(self):
         for suggestion in self:
             suggestion.unit_staff_ids = suggestion.unit_id._staff()
+
+    @api.depends(
+        "state", "unit_id.leader_id", "category_id.default_unit_id.leader_id", "solution_by_id"
+    )
+    @api.depends_context("uid")
+    def _compute_approver_ids(self):
+        for suggestion in self:
+            if suggestion.state in LEADER_STATES:
+                suggestion.approver_ids = suggestion._approvers()
+            else:
+                suggestion.approver_ids = False
+            suggestion.can_decide = self.env.user in suggestion.approver_ids
 
     @api.depends("submission_date", "category_id.reply_days", "category_id.resolution_days")
     def _compute_deadlines(self):
@@ -582,6 +635,86 @@ class LibrarySuggestion(models.Model):
                     )
                 )
 
+    def _approval_unit(self):
+        """The unit whose leader decides: the responsible unit, else (a
+        suggestion rejected before it has one) its category's unit."""
+        return (self.unit_id or self.category_id.default_unit_id).sudo()
+
+    def _proposers(self):
+        """Who proposed what the leader decides: the solution's author and
+        whoever submitted it, or the librarian who decided the rejection.
+        They never decide it themselves."""
+        self.ensure_one()
+        if self.state == "reject_pending":
+            return self.sudo().assessed_by_id
+        submitted = self.sudo().approval_ids.filtered(lambda a: a.decision == "submitted")
+        return self.sudo().solution_by_id | submitted[-1:].user_id
+
+    def _approvers(self):
+        """The leader in charge of the unit; fallback (documented): any
+        member of the library leadership when the unit has no leader in
+        charge, or when the leader in charge is the proposer. Never a
+        proposer."""
+        self.ensure_one()
+        unit = self._approval_unit()
+        proposers = self._proposers()
+        approvers = unit._approvers() - proposers
+        if not approvers and unit.leader_id:
+            approvers = unit.browse()._approvers() - proposers
+        return approvers
+
+    def _check_approver(self):
+        """AccessError unless the caller is a leader, this suggestion's
+        approver and not its proposer. Checked for the real user even under
+        sudo(): only server code as OdooBot passes."""
+        self._check_role(LEADER_GROUP)
+        if self.env.uid == SUPERUSER_ID:
+            return
+        for suggestion in self:
+            if self.env.user in suggestion._proposers():
+                raise AccessError(
+                    self.env._(
+                        "%(ref)s: you proposed this, so you cannot decide it. "
+                        "Another library leader approves it.",
+                        ref=suggestion.name,
+                    )
+                )
+            if self.env.user not in suggestion._approvers():
+                unit = suggestion._approval_unit()
+                raise AccessError(
+                    self.env._(
+                        "%(ref)s goes to %(leader)s, the leader in charge of %(unit)s: only "
+                        "they can decide it.",
+                        ref=suggestion.name,
+                        leader=unit.leader_id.name,
+                        unit=unit.display_name,
+                    )
+                )
+
+    def _schedule_approval(self, summary):
+        """The approval activity, for the unit's leader in charge (fallback:
+        the first member of the leadership who may decide)."""
+        for suggestion in self:
+            approvers = suggestion._approvers()
+            if not approvers:
+                raise UserError(
+                    self.env._(
+                        "%(ref)s: no library leader can decide it. Ask a library manager to "
+                        "give %(unit)s a leader in charge.",
+                        ref=suggestion.name,
+                        unit=suggestion._approval_unit().display_name
+                        or self.env._("the responsible unit"),
+                    )
+                )
+            suggestion.sudo().activity_schedule(
+                "library_crm.mail_activity_suggestion_approval",
+                summary=summary % {"ref": suggestion.name},
+                user_id=approvers.sorted("id")[:1].id,
+            )
+
+    def _close_approval_activity(self):
+        self.sudo().activity_unlink(["library_crm.mail_activity_suggestion_approval"])
+
     def _require(self, value, message):
         if not value or (isinstance(value, str) and is_html_empty(value)):
             raise UserError(message)
@@ -637,32 +770,91 @@ class LibrarySuggestion(models.Model):
         return True
 
     def action_reject(self, reason):
-        """不予采纳, at assessment (librarians) or at approval (managers)."""
+        """不予采纳. At approval the leader decides it and the reader is told.
+        At assessment a librarian decides it, but it waits for a leader's
+        confirmation (reject_pending): the reader is told nothing yet."""
         self._check_role(LIBRARIAN_GROUP)
         self._require(reason, self.env._("Give the reason, it is sent to the reader."))
         for suggestion in self:
             if suggestion.state == "approval":
-                suggestion._check_role(MANAGER_GROUP)
-            else:
-                suggestion._check_role(LIBRARIAN_GROUP)
-                suggestion._check_state("new", "assessed")
-            now = fields.Datetime.now()
-            if suggestion.state == "approval":
+                suggestion._check_approver()
                 suggestion._add_approval_step("rejected", reason)
-            else:
-                suggestion._write_step(
-                    {
-                        "assessment_result": "rejected",
-                        "assessment_reason": reason,
-                        "assessed_by_id": self.env.uid,
-                        "assessed_date": now,
-                    }
-                )
+                suggestion._close_approval_activity()
+                suggestion._finish_rejection(reason)
+                continue
+            suggestion._check_state("new", "assessed")
             suggestion._write_step(
-                {"state": "rejected", "reply": Markup("<p>%s</p>") % reason, "done_date": now}
+                {
+                    "state": "reject_pending",
+                    "rejection_reason": reason,
+                    "assessed_by_id": self.env.uid,
+                    "assessed_date": fields.Datetime.now(),
+                }
             )
-            suggestion._stamp_first_reply()
-            suggestion._send_template("library_crm.mail_template_suggestion_closed")
+            suggestion._schedule_approval(self.env._("Confirm the rejection of %(ref)s"))
+        return True
+
+    def _finish_rejection(self, reason):
+        """Not adopted: the reason goes to the reader."""
+        self._write_step(
+            {
+                "state": "rejected",
+                "reply": Markup("<p>%s</p>") % reason,
+                "done_date": fields.Datetime.now(),
+            }
+        )
+        self._stamp_first_reply()
+        self._send_template("library_crm.mail_template_suggestion_closed")
+
+    def action_confirm_rejection(self, comment=False):
+        """The leader confirms a rejection decided at assessment: the reader
+        is told now."""
+        self._check_role(LEADER_GROUP)
+        self._check_state("reject_pending")
+        self._check_approver()
+        for suggestion in self:
+            reason = suggestion.sudo().rejection_reason
+            suggestion._add_approval_step("rejection_confirmed", comment)
+            suggestion._close_approval_activity()
+            suggestion._write_step(
+                {
+                    "assessment_result": "rejected",
+                    "assessment_reason": reason,
+                    "approved_by_id": self.env.uid,
+                    "approval_date": fields.Datetime.now(),
+                    "approval_comment": comment or False,
+                }
+            )
+            suggestion._finish_rejection(reason)
+        return True
+
+    def action_overturn_rejection(self, comment):
+        """The leader overturns a rejection decided at assessment: back to
+        assessment, the librarian who decided it hears why."""
+        self._check_role(LEADER_GROUP)
+        self._check_state("reject_pending")
+        self._check_approver()
+        self._require(comment, self.env._("Say why the rejection is overturned."))
+        for suggestion in self:
+            librarian = suggestion.sudo().assessed_by_id
+            suggestion._add_approval_step("rejection_overturned", comment)
+            suggestion._close_approval_activity()
+            suggestion._write_step(
+                {
+                    "state": "assessed" if suggestion.assessment_result else "new",
+                    "rejection_reason": False,
+                }
+            )
+            suggestion.sudo().activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._(
+                    "Rejection overturned by %(user)s: assess %(ref)s again",
+                    user=self.env.user.name,
+                    ref=suggestion.name,
+                ),
+                note=comment,
+                user_id=librarian.id or self.env.uid,
+            )
         return True
 
     def action_assign(self):
@@ -718,11 +910,15 @@ class LibrarySuggestion(models.Model):
         for suggestion in self:
             suggestion._add_approval_step("submitted", False)
         self._write_step({"state": "approval"})
+        self._schedule_approval(self.env._("Approve the solution of %(ref)s"))
         return True
 
     def action_approve(self, comment=False, adopted=True):
-        self._check_role(MANAGER_GROUP)
+        """The unit's leader in charge approves (never the proposer)."""
+        self._check_role(LEADER_GROUP)
         self._check_state("approval")
+        self._check_approver()
+        self._close_approval_activity()
         for suggestion in self:
             suggestion._add_approval_step("approved", comment)
         self._write_step(
@@ -737,10 +933,12 @@ class LibrarySuggestion(models.Model):
         return True
 
     def action_return(self, comment):
-        """Back to the handler with the manager's comment."""
-        self._check_role(MANAGER_GROUP)
+        """Back to the handler with the leader's comment."""
+        self._check_role(LEADER_GROUP)
         self._check_state("approval")
+        self._check_approver()
         self._require(comment, self.env._("Tell the handler what to change."))
+        self._close_approval_activity()
         for suggestion in self:
             suggestion._add_approval_step("returned", comment)
             suggestion.activity_schedule(
@@ -967,7 +1165,11 @@ class LibrarySuggestion(models.Model):
 
     def _portal_progress(self):
         """The reader's view of where the suggestion stands: (step, reached)."""
-        if self.state in PROGRESS_ORDER and self.assessment_result in (False, "accepted"):
+        if self.state == "reject_pending":
+            # Under review: nothing of the pending rejection shows.
+            position = PROGRESS_ORDER.index("assessed" if self.assessment_result else "new")
+            reached = set(PROGRESS_ORDER[: position + 1])
+        elif self.state in PROGRESS_ORDER and self.assessment_result in (False, "accepted"):
             position = PROGRESS_ORDER.index(self.state)
             reached = set(PROGRESS_ORDER[: position + 1])
         else:
@@ -980,6 +1182,13 @@ class LibrarySuggestion(models.Model):
             (self.env._("Approved"), "approved" in reached),
             (self.env._("Replied"), "done" in reached),
         ]
+
+    def _portal_state_label(self):
+        """The state as the reader sees it: a rejection waiting for the
+        leader's confirmation is still under review."""
+        if self.state == "reject_pending":
+            return self.env._("Under Review")
+        return dict(self._fields["state"]._description_selection(self.env))[self.state]
 
     def _anonymised_reader(self):
         """How the public page names the reader."""

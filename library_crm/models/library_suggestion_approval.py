@@ -6,6 +6,8 @@ APPROVAL_DECISIONS = [
     ("approved", "Approved"),
     ("returned", "Returned to Handler"),
     ("rejected", "Not Adopted"),
+    ("rejection_confirmed", "Rejection Confirmed"),
+    ("rejection_overturned", "Rejection Overturned"),
 ]
 
 

@@ -23,6 +23,17 @@ class LibraryUnit(models.Model):
             ("all_group_ids", "in", self.env.ref("library_crm.group_library_librarian").id)
         ],
     )
+    leader_id = fields.Many2one(
+        "res.users",
+        string="Leader in Charge",
+        index="btree_not_null",
+        help="The library leader in charge of the unit (分管馆领导): the unit's solutions go "
+        "to them for approval, and only they approve, return or reject them. A unit without "
+        "a leader in charge is approved by any member of the library leadership.",
+        domain=lambda self: [
+            ("all_group_ids", "in", self.env.ref("library_crm.group_library_leadership").id)
+        ],
+    )
     member_ids = fields.Many2many(
         "res.users",
         "library_unit_res_users_rel",
@@ -53,15 +64,25 @@ class LibraryUnit(models.Model):
             unit.open_suggestion_count = counts.get(unit, 0)
 
     def write(self, vals):
-        # Who works on a unit's suggestions is the managers' decision, even
-        # if write access to units is ever widened.
-        if {"member_ids", "manager_id"} & vals.keys():
+        # Who works on a unit's suggestions, and which leader approves
+        # them, is the managers' decision, even if write access to units is
+        # ever widened.
+        if {"member_ids", "manager_id", "leader_id"} & vals.keys():
             check_manager(self.env)
         return super().write(vals)
 
     def _staff(self):
         """Users who may work on this unit's suggestions."""
         return self.member_ids | self.manager_id
+
+    def _approvers(self):
+        """Who may approve this unit's solutions: its leader in charge; a
+        unit without one (or no unit): every member of the library
+        leadership (the documented fallback)."""
+        if self.leader_id:
+            return self.leader_id
+        group = self.env.ref("library_crm.group_library_leadership").sudo()
+        return group.all_user_ids.filtered(lambda u: u.active and u._is_internal())
 
     def action_open_suggestions(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -15,9 +15,20 @@ No context key switches a check off.
 from odoo import models
 from odoo.exceptions import UserError
 
-from .library_rights import LIBRARIAN_GROUP, MANAGER_GROUP, check_librarian, check_manager
+from .library_rights import (
+    LEADER_GROUP,
+    LIBRARIAN_GROUP,
+    MANAGER_GROUP,
+    check_leader,
+    check_librarian,
+    check_manager,
+)
 
-ROLE_CHECKS = {LIBRARIAN_GROUP: check_librarian, MANAGER_GROUP: check_manager}
+ROLE_CHECKS = {
+    LIBRARIAN_GROUP: check_librarian,
+    MANAGER_GROUP: check_manager,
+    LEADER_GROUP: check_leader,
+}
 
 
 class LibraryWorkflowMixin(models.AbstractModel):
@@ -25,8 +36,8 @@ class LibraryWorkflowMixin(models.AbstractModel):
     _description = "Library Workflow Step Guards"
 
     def _check_role(self, group_xmlid):
-        """AccessError unless the caller has the library role (librarian or
-        manager). Server code running as superuser passes."""
+        """AccessError unless the caller has the library role (librarian,
+        manager or leadership). Server code running as superuser passes."""
         ROLE_CHECKS[group_xmlid](self.env)
 
     def _check_state(self, *states):

@@ -66,6 +66,9 @@ class LibraryCrmCommon:
         cls.user_manager = cls._new_user(
             "lib_manager", "library_crm.group_library_manager", name="Manager Ma"
         )
+        cls.user_leader = cls._new_user(
+            "lib_leader", "library_crm.group_library_leadership", name="Leader Liu"
+        )
         cls.user_internal = cls._new_user(
             "lib_internal", "base.group_user", name="Accountant Qian"
         )

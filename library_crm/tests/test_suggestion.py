@@ -97,9 +97,9 @@ class TestSuggestionWorkflow(SuggestionCase):
         )
         self.assertEqual(suggestion.unit_id, self.unit, "the category's unit is proposed")
         self.assertEqual(suggestion.approval_ids.decision, "submitted")
-        suggestion.with_user(self.user_manager).action_approve("Agreed for next term.")
+        suggestion.with_user(self.user_leader).action_approve("Agreed for next term.")
         self.assertEqual(suggestion.state, "approved")
-        self.assertEqual(suggestion.approved_by_id, self.user_manager)
+        self.assertEqual(suggestion.approved_by_id, self.user_leader)
         self.assertTrue(suggestion.adopted)
         handler = suggestion.with_user(self.user_handler)
         handler.reply = "<p>From next term, theses students borrow for 60 days.</p>"
@@ -123,7 +123,7 @@ class TestSuggestionWorkflow(SuggestionCase):
             with self.subTest(method=method), self.assertRaises(UserError):
                 getattr(suggestion.with_user(self.user_manager), method)()
         with self.assertRaises(UserError):
-            suggestion.with_user(self.user_manager).action_approve()
+            suggestion.with_user(self.user_leader).action_approve()
         # Internal users who are not librarians do not assess.
         with self.assertRaises(AccessError):
             suggestion.with_user(self.user_internal).action_accept()
@@ -140,7 +140,7 @@ class TestSuggestionWorkflow(SuggestionCase):
             suggestion.with_user(outsider).action_propose()
         suggestion.with_user(self.user_handler).action_propose()
         suggestion.with_user(self.user_handler).action_submit_approval()
-        # Only managers approve, return or reject at approval.
+        # Only the leadership approves, returns or rejects at approval.
         for call in (
             lambda s: s.action_approve("ok"),
             lambda s: s.action_return("redo"),
@@ -161,8 +161,8 @@ class TestSuggestionWorkflow(SuggestionCase):
     def test_return_to_handler_then_approve(self):
         suggestion = self._to_approval(self._new())
         with self.assertRaises(UserError):
-            suggestion.with_user(self.user_manager).action_return("")
-        suggestion.with_user(self.user_manager).action_return("Check the cost first.")
+            suggestion.with_user(self.user_leader).action_return("")
+        suggestion.with_user(self.user_leader).action_return("Check the cost first.")
         self.assertEqual(suggestion.state, "assigned")
         self.assertIn(
             "Check the cost first.",
@@ -172,7 +172,7 @@ class TestSuggestionWorkflow(SuggestionCase):
         )
         suggestion.with_user(self.user_handler).action_propose()
         suggestion.with_user(self.user_handler).action_submit_approval()
-        suggestion.with_user(self.user_manager).action_approve(adopted=False)
+        suggestion.with_user(self.user_leader).action_approve(adopted=False)
         self.assertEqual(
             suggestion.approval_ids.mapped("decision"),
             ["submitted", "returned", "submitted", "approved"],
@@ -186,6 +186,9 @@ class TestSuggestionWorkflow(SuggestionCase):
         first.with_user(self.user_librarian).action_reject(
             "The loan rules are set by the ministry."
         )
+        # The librarian's rejection waits for the leader: nothing reaches the reader.
+        self.assertEqual((first.state, first.assessment_result), ("reject_pending", False))
+        first.with_user(self.user_leader).action_confirm_rejection()
         self.assertEqual((first.state, first.assessment_result), ("rejected", "rejected"))
         self.assertEqual(
             [reached for _label, reached in first._portal_progress()],
@@ -194,7 +197,7 @@ class TestSuggestionWorkflow(SuggestionCase):
         )
         self.assertTrue(first.first_reply_date)
         second = self._to_approval(self._new())
-        second.with_user(self.user_manager).action_reject("Not in this year's budget.")
+        second.with_user(self.user_leader).action_reject("Not in this year's budget.")
         self.assertEqual(second.state, "rejected")
         self.assertEqual(second.approval_ids[-1].decision, "rejected")
         self.assertFalse(self.reader.points_balance)
@@ -289,7 +292,7 @@ class TestSuggestionSla(SuggestionCase):
 class TestSuggestionRatingMailPoints(SuggestionCase):
     def _done(self):
         suggestion = self._to_approval(self._new())
-        suggestion.with_user(self.user_manager).action_approve()
+        suggestion.with_user(self.user_leader).action_approve()
         suggestion.with_user(self.user_handler).reply = "<p>Done.</p>"
         suggestion.with_user(self.user_handler).action_done()
         return suggestion
@@ -408,6 +411,7 @@ class TestSuggestionLiaison(SuggestionCase):
         open_one = self._new()
         closed = self._new()
         closed.with_user(self.user_librarian).action_reject("No.")
+        closed.with_user(self.user_leader).action_confirm_rejection()
         self.assertEqual(self.dept_cs.open_suggestion_count, 1)
         self.assertEqual(self.dept_math.open_suggestion_count, 0)
         action = self.dept_cs.action_view_suggestions()
@@ -417,7 +421,7 @@ class TestSuggestionLiaison(SuggestionCase):
 
     def test_handover_moves_open_suggestions_when_asked(self):
         done = self._to_approval(self._new())
-        done.with_user(self.user_manager).action_approve()
+        done.with_user(self.user_leader).action_approve()
         done.with_user(self.user_handler).reply = "<p>Done</p>"
         done.with_user(self.user_handler).action_done()
         open_one = self._new()
@@ -459,7 +463,7 @@ class TestSuggestionLiaison(SuggestionCase):
         self.dept_cs.liaison_user_ids = [(4, self.user_librarian.id)]
         with freeze_time("2026-03-02 02:00:00"):
             rated = self._to_approval(self._new())
-            rated.with_user(self.user_manager).action_approve()
+            rated.with_user(self.user_leader).action_approve()
             rated.with_user(self.user_handler).reply = "<p>Done</p>"
             rated.with_user(self.user_handler).action_done()
             rated.sudo().rating_apply(5, token=rated._rating_get_access_token())

@@ -13,6 +13,7 @@ class TestSuggestionPortal(LibraryCrmHttpCase):
         super().setUpClass()
         # The suggestion tour picks the assignee by this login (its name).
         cls.manager = cls._new_user("sug_manager", "library_crm.group_library_manager")
+        cls.leader = cls._new_user("sug_leader", "library_crm.group_library_leadership")
         cls.reader_a = cls.user_portal
         cls.reader_b = cls._new_user("sug_reader_b", "base.group_portal")
         (cls.reader_a.partner_id | cls.reader_b.partner_id).write({"is_reader": True})
@@ -148,7 +149,7 @@ class TestSuggestionPortal(LibraryCrmHttpCase):
         suggestion.with_user(self.user_librarian).solution = "<p>Silent zone on floor 3.</p>"
         suggestion.with_user(self.user_librarian).action_propose()
         suggestion.with_user(self.user_librarian).action_submit_approval()
-        suggestion.with_user(self.manager).action_approve("Yes")
+        suggestion.with_user(self.leader).action_approve("Yes")
         suggestion.with_user(self.user_librarian).reply = "<p>Floor 3 is now a silent zone.</p>"
         suggestion.with_user(self.user_librarian).action_done()
         self.authenticate_as(self.reader_a)
@@ -292,6 +293,7 @@ class TestSuggestionPortal(LibraryCrmHttpCase):
 
     def test_backend_tour_from_new_to_done(self):
         self.start_tour("/odoo", "library_crm_suggestion_tour", login=self.manager.login)
+        self.start_tour("/odoo", "library_crm_suggestion_approval_tour", login=self.leader.login)
         suggestion = self.env["library.suggestion"].search(
             [("subject", "=", "Tour: more power sockets")]
         )

@@ -13,7 +13,7 @@ class TestSuggestionSteps(SuggestionCase):
 
     def _approved(self):
         suggestion = self._to_approval(self._new())
-        suggestion.with_user(self.user_manager).action_approve("Agreed.")
+        suggestion.with_user(self.user_leader).action_approve("Agreed.")
         return suggestion
 
     def test_context_keys_do_not_skip_the_write_rules(self):
@@ -41,14 +41,14 @@ class TestSuggestionSteps(SuggestionCase):
 
     def test_steps_write_as_superuser_but_record_the_caller(self):
         suggestion = self._to_approval(self._new())
-        suggestion.with_user(self.user_manager).action_approve("Agreed.")
+        suggestion.with_user(self.user_leader).action_approve("Agreed.")
         suggestion.invalidate_recordset()
         self.assertEqual(suggestion.assessed_by_id, self.user_librarian)
         self.assertEqual(suggestion.solution_by_id, self.user_handler)
-        self.assertEqual(suggestion.approved_by_id, self.user_manager)
-        self.assertEqual(suggestion.write_uid, self.user_manager, "sudo() keeps the caller")
-        self.assertEqual(suggestion.approval_ids[-1].user_id, self.user_manager)
-        self.assertEqual(suggestion.approval_ids[-1].create_uid, self.user_manager)
+        self.assertEqual(suggestion.approved_by_id, self.user_leader)
+        self.assertEqual(suggestion.write_uid, self.user_leader, "sudo() keeps the caller")
+        self.assertEqual(suggestion.approval_ids[-1].user_id, self.user_leader)
+        self.assertEqual(suggestion.approval_ids[-1].create_uid, self.user_leader)
 
     def test_every_action_checks_the_role(self):
         portal_suggestion = self._new(partner_id=self.user_portal.partner_id.id)
@@ -61,6 +61,8 @@ class TestSuggestionSteps(SuggestionCase):
             "action_submit_approval": (),
             "action_approve": ("Yes",),
             "action_return": ("Redo",),
+            "action_confirm_rejection": (),
+            "action_overturn_rejection": ("Redo",),
             "action_done": (),
             "action_close": (),
             "action_view_ratings": (),
@@ -89,7 +91,7 @@ class TestSuggestionSteps(SuggestionCase):
 class TestSuggestionFrozenContent(SuggestionCase):
     def _approved(self):
         suggestion = self._to_approval(self._new())
-        suggestion.with_user(self.user_manager).action_approve("Agreed.")
+        suggestion.with_user(self.user_leader).action_approve("Agreed.")
         return suggestion
 
     def test_approved_content_is_frozen(self):
@@ -126,7 +128,7 @@ class TestSuggestionFrozenContent(SuggestionCase):
         self._to_approval(suggestion)
         with self.assertRaises(UserError):
             suggestion.with_user(self.user_handler).write({"solution": "<p>Better plan.</p>"})
-        suggestion.with_user(self.user_manager).action_return("Cheaper, please.")
+        suggestion.with_user(self.user_leader).action_return("Cheaper, please.")
         suggestion.with_user(self.user_handler).write({"solution": "<p>Cheaper plan.</p>"})
         self.assertIn("Cheaper plan.", suggestion.solution)
 
@@ -239,7 +241,7 @@ class TestSuggestionHandler(SuggestionCase):
 class TestSuggestionPublicationAndPortalFields(SuggestionCase):
     def _done(self, **values):
         suggestion = self._to_approval(self._new(**values))
-        suggestion.with_user(self.user_manager).action_approve("Agreed.")
+        suggestion.with_user(self.user_leader).action_approve("Agreed.")
         suggestion.with_user(self.user_handler).reply = "<p>Done.</p>"
         suggestion.with_user(self.user_handler).action_done()
         return suggestion

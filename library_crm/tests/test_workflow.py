@@ -71,7 +71,7 @@ class TestWorkflowGuards(SuggestionCase):
                 suggestion.with_user(user).action_approve("ok")
         # The right role in the wrong state: UserError naming the suggestion.
         self.assertStateRefused(
-            lambda: suggestion.with_user(self.user_manager).action_approve("ok"), suggestion.name
+            lambda: suggestion.with_user(self.user_leader).action_approve("ok"), suggestion.name
         )
         self.assertStateRefused(
             lambda: suggestion.with_user(self.user_librarian).action_done(), suggestion.name
@@ -115,11 +115,11 @@ class TestWorkflowGuards(SuggestionCase):
         replied = self.env.ref("library_crm.mt_suggestion_replied")
         self.assertFalse(self._messages(suggestion, "library_crm.mt_suggestion_approved"))
 
-        suggestion.with_user(self.user_manager).action_approve("Agreed.")
+        suggestion.with_user(self.user_leader).action_approve("Agreed.")
         self._flush_tracking()
         message = self._messages(suggestion, "library_crm.mt_suggestion_approved")
         self.assertEqual(len(message), 1)
-        self.assertEqual(message.author_id, self.user_manager.partner_id)
+        self.assertEqual(message.author_id, self.user_leader.partner_id)
         self.assertIn("Approved", message.tracking_value_ids.mapped("new_value_char"))
 
         handler = suggestion.with_user(self.user_handler)

@@ -9,6 +9,7 @@ DECISIONS = [
     ("reject", "Not Adopted"),
     ("approve", "Approve"),
     ("return", "Return to Handler"),
+    ("overturn", "Overturn Rejection"),
 ]
 
 
@@ -43,6 +44,8 @@ class LibrarySuggestionDecision(models.TransientModel):
             suggestion.action_reject(self.comment)
         elif self.decision == "approve":
             suggestion.action_approve(self.comment, adopted=self.adopted)
+        elif self.decision == "overturn":
+            suggestion.action_overturn_rejection(self.comment)
         else:
             suggestion.action_return(self.comment)
         return {"type": "ir.actions.act_window_close"}

@@ -2,8 +2,9 @@
 import { registry } from "@web/core/registry";
 import { openLibraryMenu } from "./library_crm_tour_steps";
 
-/** A suggestion from the front desk to the reply, by a library manager who
- * also heads the responsible unit. Triggers use names, not labels, so the
+/** A suggestion from the front desk to the submission for approval, by a
+ * library manager who also heads the responsible unit; the approval and the
+ * reply by a library leader (the proposer never approves). Triggers use names, not labels, so the
  * tour runs in any language. */
 function pick(field, text) {
     return [
@@ -91,6 +92,20 @@ registry.category("web_tour.tours").add("library_crm_suggestion_tour", {
         ...clickButton("action_propose"),
         stateIs("proposed"),
         ...clickButton("action_submit_approval"),
+        stateIs("approval"),
+    ],
+});
+
+/** The leader approves it (never the proposer) and replies. */
+registry.category("web_tour.tours").add("library_crm_suggestion_approval_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...openLibraryMenu("menu_library_service_root", "menu_library_suggestions"),
+        {
+            content: "Open the suggestion awaiting approval",
+            trigger: ".o_kanban_record:contains(Tour: more power sockets)",
+            run: "click",
+        },
         stateIs("approval"),
         {
             content: "Approve",
