@@ -30,7 +30,10 @@ PREVIOUS_RELEASE = "436d871"
 # Table: the rows a library would lose if an upgrade went wrong.
 TABLES = {
     "res_partner": "is_reader",
-    "library_suggestion": "TRUE",
+    # The new release's demo adds a suggestion (a rejection pending a
+    # leader's confirmation): the library's rows are the others.
+    "library_suggestion": "id NOT IN (SELECT res_id FROM ir_model_data WHERE module = "
+    "'library_crm' AND name = 'suggestion_demo_reject_pending')",
     "library_usage": "TRUE",
     "library_points_transaction": "TRUE",
     "library_reader_metrics": "TRUE",
