@@ -17,6 +17,12 @@ libfaketime is not used for Python itself: with Python 3.11 its
 """
 
 import datetime
+
+# logging before the clock is shifted: its Formatter keeps the real
+# time.localtime as a class attribute; imported under freezegun it would take
+# freezegun's Python function, which becomes a method and breaks every log
+# line's timestamp ("fake_localtime() takes from 0 to 1 positional arguments").
+import logging  # noqa: F401
 import os
 import runpy
 import sys
