@@ -42,6 +42,10 @@ registry.category("web_tour.tours").add("library_crm_reader_tour", {
             run: "click",
         },
         {
+            content: "The category is set",
+            trigger: ".o_field_widget[name=reader_category] input:value(教师)",
+        },
+        {
             content: "Department",
             trigger: ".o_field_widget[name=library_department_id] input",
             run: "edit Tour Physics",
@@ -51,6 +55,10 @@ registry.category("web_tour.tours").add("library_crm_reader_tour", {
             run: "click",
         },
         {
+            content: "The department is set (its onchange has answered)",
+            trigger: ".o_field_widget[name=library_department_id] input:value(Tour Physics)",
+        },
+        {
             content: "Major, offered from the department only",
             trigger: ".o_field_widget[name=library_major_id] input",
             run: "edit Optics",
@@ -58,6 +66,14 @@ registry.category("web_tour.tours").add("library_crm_reader_tour", {
         {
             trigger: ".o-autocomplete--dropdown-item a:contains(Tour Optics)",
             run: "click",
+        },
+        {
+            content: "The major is set",
+            trigger: ".o_field_widget[name=library_major_id] input:value(Tour Optics)",
+        },
+        {
+            content: "Still a faculty member before saving",
+            trigger: ".o_field_widget[name=reader_category] input:value(教师)",
         },
         {
             content: "Save",
