@@ -7,3 +7,4 @@ from . import library_satisfaction_response
 from . import library_contact_timeline
 from . import library_mailing_result
 from . import library_service_programme_report
+from . import library_annual_statistics

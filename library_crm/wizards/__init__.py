@@ -12,3 +12,4 @@ from . import library_suggestion_register
 from . import library_survey_invitation
 from . import library_satisfaction_report
 from . import base_partner_merge
+from . import library_annual_statistics_report
