@@ -3,6 +3,7 @@ from odoo import fields, models, tools
 from odoo.tools import SQL
 
 from ..models.res_partner import READER_CATEGORIES
+from .library_satisfaction_view_mixin import SCORED_ANSWER_CONDITION, SURVEY_ANSWER_DEPENDS
 
 # The usage kinds a yearly statistics column sums (quantities), by column.
 USAGE_COLUMNS = {
@@ -48,9 +49,7 @@ class LibraryAnnualStatistics(models.Model):
             "company_id",
         ],
         "res.partner": ["library_department_id", "reader_category", "company_id", "is_reader"],
-        "survey.user_input": ["state", "end_datetime", "partner_id", "test_entry"],
-        "survey.user_input.line": ["question_id", "answer_type", "skipped", "value_scale"],
-        "survey.question": ["library_role"],
+        **SURVEY_ANSWER_DEPENDS,
     }
 
     year = fields.Integer(readonly=True, aggregator=None)
@@ -146,9 +145,7 @@ class LibraryAnnualStatistics(models.Model):
                           JOIN survey_user_input ui ON ui.id = l.user_input_id
                           JOIN survey_question q ON q.id = l.question_id
                           JOIN res_partner p ON p.id = ui.partner_id
-                         WHERE ui.state = 'done' AND NOT COALESCE(ui.test_entry, FALSE)
-                           AND l.answer_type = 'scale' AND NOT COALESCE(l.skipped, FALSE)
-                           AND q.library_role IN ('dimension', 'overall')
+                         WHERE %(scored)s
                       ) f
                 )
                 """,
@@ -159,5 +156,6 @@ class LibraryAnnualStatistics(models.Model):
                 ),
                 columns=columns,
                 zeros=zeros,
+                scored=SCORED_ANSWER_CONDITION,
             )
         )

@@ -3,6 +3,7 @@ from odoo import fields, models, tools
 from odoo.tools import SQL
 
 from ..models.survey_question import LIBRARY_ROLES
+from .library_satisfaction_view_mixin import SCORED_ANSWER_CONDITION
 
 
 class LibrarySatisfactionAnswer(models.Model):
@@ -37,12 +38,10 @@ class LibrarySatisfactionAnswer(models.Model):
                       JOIN survey_question q ON q.id = l.question_id
                       LEFT JOIN res_partner p ON p.id = ui.partner_id
                       LEFT JOIN library_reader_metrics rm ON rm.partner_id = p.id
-                     WHERE ui.state = 'done' AND NOT COALESCE(ui.test_entry, FALSE)
-                       AND l.answer_type = 'scale'
-                       AND NOT COALESCE(l.skipped, FALSE)
-                       AND q.library_role IN ('dimension', 'overall')
+                     WHERE %s
                 )
                 """,
                 SQL.identifier(self._table),
+                SCORED_ANSWER_CONDITION,
             )
         )

@@ -83,6 +83,10 @@ class LibraryAnnualStatisticsReport(models.TransientModel):
         # Readers of no company are every library's (a single-library database).
         return [("year", "=", self.year), ("company_id", "in", [self.company_id.id, False])]
 
+    def _period(self):
+        """The first and the last day of the year."""
+        return date(self.year, 1, 1), date(self.year, 12, 31)
+
     def _training_sessions(self):
         """Training sessions held in the year: distinct (training, day) that
         readers of the library attended. Not a column of the table, since a
@@ -113,8 +117,7 @@ class LibraryAnnualStatisticsReport(models.TransientModel):
         satisfaction rate)."""
         Answer = self.env["library.satisfaction.answer"]
         domain = [
-            ("date", ">=", datetime(self.year, 1, 1)),
-            ("date", "<", datetime(self.year + 1, 1, 1)),
+            *self.env["library.period.mixin"]._datetime_domain("date", *self._period()),
             ("company_id", "in", [self.company_id.id, False]),
         ]
         if not groupby:
@@ -168,5 +171,5 @@ class LibraryAnnualStatisticsReport(models.TransientModel):
             "training_sessions": self._training_sessions(),
             "min_respondents": MIN_RESPONDENTS,
             "printed_on": fields.Date.context_today(self),
-            "period": (date(self.year, 1, 1), date(self.year, 12, 31)),
+            "period": self._period(),
         }
