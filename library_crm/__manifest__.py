@@ -96,6 +96,7 @@
         "demo/library_suggestion_demo.xml",
         "demo/library_satisfaction_demo.xml",
         "demo/library_outreach_demo.xml",
+        "demo/library_usage_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [
