@@ -20,7 +20,7 @@ TARGET = (
 
 PERIOD, DEPARTMENT, CATEGORY = "lcrm-period", "lcrm-department", "lcrm-category"
 GLOBAL_FILTERS = [
-    {"id": PERIOD, "type": "date", "label": "Period", "defaultValue": "last_12_months"},
+    {"id": PERIOD, "type": "date", "label": "Period", "defaultValue": "this_year"},
     {
         "id": DEPARTMENT,
         "type": "relation",
@@ -195,7 +195,11 @@ PIVOTS = {
 KPIS = [
     ("Active Readers", '=PIVOT.VALUE(2,"partner_id:count_distinct")', "#,##0"),
     ("Core Readers", '=PIVOT.VALUE(3,"__count:sum")', "#,##0"),
-    ("Growing -> Long-term", '=PIVOT.VALUE(4,"__count:sum","from_segment","growing")', "#,##0"),
+    (
+        "Growing -> Long-term",
+        '=PIVOT.VALUE(4,"__count:sum","from_segment","growing")+0',
+        "#,##0",
+    ),
     ("Open Suggestions", '=PIVOT.VALUE(6,"__count:sum")', "#,##0"),
     ("Overdue Suggestions", '=PIVOT.VALUE(13,"__count:sum")', "#,##0"),
     ("Days to First Reply", '=PIVOT.VALUE(5,"reply_days:avg")', "0.0"),

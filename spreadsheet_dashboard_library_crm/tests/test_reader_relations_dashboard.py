@@ -179,7 +179,9 @@ class TestReaderRelationsDashboard(LibraryCrmHttpCase):
     def test_dashboard_tour(self):
         """The dashboard as a librarian sees it: every figure, evaluated in
         the browser's spreadsheet, equals the ORM's, with and without the
-        department filter."""
+        department filter. In Chinese, as the library works."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.user_librarian.lang = "zh_CN"
         self.start_tour(
             "/odoo/action-spreadsheet_dashboard.ir_actions_dashboard_action",
             "library_crm_dashboard_tour",

@@ -131,7 +131,7 @@ registry.category("web_tour.tours").add("library_crm_dashboard_tour", {
     steps: () => [
         {
             content: "Open the Reader Relations dashboard",
-            trigger: ".o_search_panel_category_value[data-name='Reader Relations']",
+            trigger: ".o_search_panel_category_value[data-name='读者关系']",
             run: "click",
         },
         {
@@ -145,6 +145,7 @@ registry.category("web_tour.tours").add("library_crm_dashboard_tour", {
                 const model = dashboardModel();
                 const filters = model.getters.getGlobalFilters().map((filter) => filter.label);
                 for (const label of ["Period", "Department", "Reader Category"]) {
+                    // the labels as stored; the search bar shows them translated
                     if (!filters.includes(label)) {
                         throw new Error(`no ${label} filter: ${filters}`);
                     }
