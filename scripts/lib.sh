@@ -11,6 +11,10 @@ LINT_VENV="${LIBRARY_CRM_LINT_VENV:-$REPO/.venv-lint}"
 STATE_DIR="$REPO/.odoo"
 PGDATA_LOCAL="${LIBRARY_CRM_PGDATA:-$REPO/.pgdata}"
 PYTHON="${PYTHON:-python3}"
+# The addons of this repository: library_crm and its bridge to Odoo's
+# Dashboards app (spreadsheet_dashboard, which it brings along).
+ADDON_DIRS=(library_crm spreadsheet_dashboard_library_crm)
+ADDONS="library_crm,spreadsheet_dashboard_library_crm"
 
 # Debian packages: what Odoo's Python requirements build against, what the
 # product uses (PDF, Chinese fonts, browser tours), PostgreSQL.
@@ -185,15 +189,20 @@ list_db = False
 CONF
 }
 
-# Install library_crm on a database (without demo data), or update it.
+# The number of this repository's addons installed on a database.
+addons_installed() {  # $1 = database
+    psql -d "$1" -Atqc "select count(*) from ir_module_module
+        where name in ('library_crm', 'spreadsheet_dashboard_library_crm') and state = 'installed'" \
+        2>/dev/null || echo 0
+}
+
+# Install the addons on a database (without demo data), or update them.
 install_or_update() {  # $1 = config file, $2 = database
-    local state
-    state="$(psql -d "$2" -Atqc "select state from ir_module_module where name = 'library_crm'" 2>/dev/null || true)"
-    if [ "$state" != "installed" ]; then
-        log "installing library_crm on $2"
-        odoo_bin -c "$1" -d "$2" -i library_crm --stop-after-init --log-level=warn
+    if [ "$(addons_installed "$2")" != "${#ADDON_DIRS[@]}" ]; then
+        log "installing $ADDONS on $2"
+        odoo_bin -c "$1" -d "$2" -i "$ADDONS" --stop-after-init --log-level=warn
     else
-        odoo_bin -c "$1" -d "$2" -u library_crm --stop-after-init --log-level=warn
+        odoo_bin -c "$1" -d "$2" -u "$ADDONS" --stop-after-init --log-level=warn
     fi
 }
 

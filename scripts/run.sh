@@ -14,17 +14,16 @@ prepare
 write_odoo_config "$CONF" "$DB" "$PORT"
 
 # Update the database only when the addon changed since the last run.
-addon_hash="$(cd "$REPO" && find library_crm -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+addon_hash="$(cd "$REPO" && find "${ADDON_DIRS[@]}" -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
 stamp="$STATE_DIR/$DB.installed"
-installed="$(psql -d "$DB" -Atqc "select state from ir_module_module where name = 'library_crm'" 2>/dev/null || true)"
-if [ "$installed" != "installed" ]; then
-    log "installing library_crm in $DB with demo data and Chinese (zh_CN)"
-    odoo_bin -c "$CONF" -d "$DB" -i library_crm --with-demo --load-language=zh_CN \
+if [ "$(addons_installed "$DB")" != "${#ADDON_DIRS[@]}" ]; then
+    log "installing $ADDONS in $DB with demo data and Chinese (zh_CN)"
+    odoo_bin -c "$CONF" -d "$DB" -i "$ADDONS" --with-demo --load-language=zh_CN \
         --stop-after-init --log-level=warn
     echo "$addon_hash" >"$stamp"
 elif [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$addon_hash" ]; then
-    log "updating library_crm in $DB"
-    odoo_bin -c "$CONF" -d "$DB" -u library_crm --stop-after-init --log-level=warn
+    log "updating $ADDONS in $DB"
+    odoo_bin -c "$CONF" -d "$DB" -u "$ADDONS" --stop-after-init --log-level=warn
     echo "$addon_hash" >"$stamp"
 fi
 

@@ -42,9 +42,11 @@ if [ $lint -eq 1 ]; then
     cd "$REPO"
     "$LINT_VENV/bin/ruff" check .
     "$LINT_VENV/bin/ruff" format --check .
-    "$LINT_VENV/bin/pylint" --rcfile=.pylintrc library_crm
-    "$LINT_VENV/bin/oca-checks-odoo-module" library_crm
-    "$LINT_VENV/bin/oca-checks-po" library_crm/i18n/*.po library_crm/i18n/*.pot
+    "$LINT_VENV/bin/pylint" --rcfile=.pylintrc "${ADDON_DIRS[@]}"
+    for addon in "${ADDON_DIRS[@]}"; do
+        "$LINT_VENV/bin/oca-checks-odoo-module" "$addon"
+        "$LINT_VENV/bin/oca-checks-po" "$addon"/i18n/*.po "$addon"/i18n/*.pot
+    done
 fi
 
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"
@@ -66,15 +68,15 @@ addon_run() {
         python=(shifted_python)
         pytest=(shifted_python -m pytest)
     fi
-    if ! "${python[@]}" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" -i library_crm "${demo[@]}" \
+    if ! "${python[@]}" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" -i "$ADDONS" "${demo[@]}" \
         --load-language=zh_CN --stop-after-init --log-level=warn; then
-        log "[$run] installing library_crm failed"
+        log "[$run] installing $ADDONS failed"
         status=1
         return
     fi
     log "[$run] addon tests (pytest-odoo, HTTP server on for tours)"
     cd "$REPO"
-    PYTHONPATH="$ODOO_SRC" "${pytest[@]}" library_crm/tests \
+    PYTHONPATH="$ODOO_SRC" "${pytest[@]}" "${ADDON_DIRS[@]/%//tests}" \
         --odoo-config="$conf" --odoo-database="$db" --odoo-http --odoo-log-level=warn \
         --junitxml="$REPORTS/addon-$run.xml" -o junit_suite_name="addon-$run" \
         -p no:cacheprovider "${pytest_args[@]}" || status=$?
