@@ -131,8 +131,10 @@ class LibraryLiaisonReview(models.Model):
                 review.update(dict.fromkeys(self._fact_fields(), 0))
                 continue
             start, end = review._year_bounds()
+            # The department and its sub-departments (a 学院 and its 系):
+            # one search each, so a record is counted once.
             common = [
-                ("department_id", "=", review.department_id.id),
+                ("department_id", "child_of", review.department_id.id),
             ]
             interactions = Interaction.search(
                 [
