@@ -9,6 +9,7 @@ from freezegun import freeze_time
 from odoo.http import Request
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
+from odoo.tools.safe_eval import safe_eval
 
 from .common import LibraryCrmCase, LibraryCrmHttpCase
 
@@ -231,10 +232,26 @@ class TestDepartmentWritesItsReview(LibraryCrmHttpCase):
             both.search([("id", "in", (self.review | self.other_review).ids)]),
             self.review | self.other_review,
         )
+        # My Reviews opens for them: its views, and the action's domain.
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "library_crm.action_library_my_liaison_reviews"
         )
-        self.assertIn("liaison_user_id", action["domain"])
+        views = self._rpc(
+            self.user_librarian,
+            "library.liaison.review",
+            "get_views",
+            [[[False, "list"], [False, "form"]]],
+        )
+        self.assertIn("submitted_by_id", views["views"]["form"]["arch"])
+        self.assertNotIn("action_submit", views["views"]["form"]["arch"])
+        mine = self._rpc(
+            self.user_librarian,
+            "library.liaison.review",
+            "search",
+            [[*safe_eval(action["domain"], {"uid": self.user_librarian.id})]],
+        )
+        self.assertIn(self.review.id, mine)
+        self.assertNotIn(self.other_review.id, mine)
 
     @freeze_time("2026-12-01 08:00:00")
     def test_next_round_link_is_not_the_liaisons(self):
