@@ -324,14 +324,23 @@ class LibraryCrmPortal(CustomerPortal):
         if request.httprequest.method == "POST":
             if review.state != "sent":
                 return request.redirect(review.get_portal_url())
+            if not self._is_review_contact(review):
+                return request.redirect("/my")
             typed, values, errors = self._parse_review_form(post)
             if not errors:
-                review._submit(values)
+                # Recorded as the contact's submission, and its changes
+                # tracked in their name: the user, or for the e-mailed link
+                # opened without logging in, the contact's own account if any.
+                user = request.env.user
+                submitter = review.contact_partner_id.user_ids[:1] if user._is_public() else user
+                if submitter:
+                    review = review.with_user(submitter).sudo()
+                review._submit(values, submitted_by=submitter)
                 review.message_post(
                     body=request.env._("The department submitted its review."),
-                    author_id=request.env.user.partner_id.id
-                    if not request.env.user._is_public()
-                    else review.contact_partner_id.id,
+                    author_id=review.contact_partner_id.id
+                    if user._is_public()
+                    else user.partner_id.id,
                     subtype_xmlid="mail.mt_note",
                 )
                 return request.redirect(review.get_portal_url(query_string="&submitted=1"))
@@ -343,10 +352,19 @@ class LibraryCrmPortal(CustomerPortal):
                 "typed": typed,
                 "access_token": access_token,
                 "submitted": post.get("submitted"),
+                "can_submit": self._is_review_contact(review),
                 "page_name": "liaison_review",
             }
         )
         return request.render("library_crm.portal_liaison_review", values)
+
+    def _is_review_contact(self, review):
+        """Only the department contact writes the department's review: a
+        logged-in user who is someone else does not, even holding the link
+        (staff submit on the department's behalf from the form). Without an
+        account, the e-mailed link is the contact's."""
+        user = request.env.user
+        return user._is_public() or user.partner_id == review.sudo().contact_partner_id
 
     def _parse_review_form(self, post):
         """Return what the contact typed, the values to store, and the errors

@@ -4,6 +4,7 @@ from datetime import date
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import html2plaintext, is_html_empty
 
 from .library_rights import MANAGER_GROUP
 
@@ -26,7 +27,13 @@ SCORE_FIELDS = (
 )
 # The workflow's own fields: written only by the action_* methods, after
 # their checks, as superuser.
-WORKFLOW_FIELDS = ("state", "submitted_date", "validated_by_id", "validated_date")
+WORKFLOW_FIELDS = (
+    "state",
+    "submitted_by_id",
+    "submitted_date",
+    "validated_by_id",
+    "validated_date",
+)
 # Fields writable only in these states (what the form shows as editable).
 EDITABLE_IN = {
     "year": ("draft",),
@@ -74,15 +81,32 @@ class LibraryLiaisonReview(models.Model):
         string="Department's Summary",
         help="The department's written summary of the liaison's work this year.",
     )
-    score_responsiveness = fields.Integer(string="Responsiveness", aggregator="avg")
-    score_expertise = fields.Integer(string="Subject Expertise", aggregator="avg")
-    score_proactive = fields.Integer(string="Proactive Service", aggregator="avg")
-    score_deliverables = fields.Integer(string="Quality of Deliverables", aggregator="avg")
+    # Odoo does not track HTML fields: the summary's text is tracked instead,
+    # so the chatter shows every change to the department's words.
+    summary_text = fields.Text(
+        string="Department's Summary Text",
+        compute="_compute_summary_text",
+        store=True,
+        tracking=True,
+    )
+    score_responsiveness = fields.Integer(string="Responsiveness", aggregator="avg", tracking=True)
+    score_expertise = fields.Integer(string="Subject Expertise", aggregator="avg", tracking=True)
+    score_proactive = fields.Integer(string="Proactive Service", aggregator="avg", tracking=True)
+    score_deliverables = fields.Integer(
+        string="Quality of Deliverables", aggregator="avg", tracking=True
+    )
     score_average = fields.Float(
         compute="_compute_score_average", store=True, digits=(3, 2), aggregator="avg"
     )
     department_comment = fields.Text(string="Department's Comments")
     manager_comment = fields.Text(string="Manager's Comments")
+    submitted_by_id = fields.Many2one(
+        "res.users",
+        readonly=True,
+        copy=False,
+        help="Who submitted the department's summary and scores: the department contact "
+        "on the portal, or a library manager on the department's behalf.",
+    )
     submitted_date = fields.Datetime(readonly=True, copy=False)
     validated_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     validated_date = fields.Datetime(readonly=True, copy=False)
@@ -120,6 +144,13 @@ class LibraryLiaisonReview(models.Model):
             scores = [review[name] for name in SCORE_FIELDS if review[name]]
             review.score_average = sum(scores) / len(scores) if scores else 0.0
 
+    @api.depends("summary")
+    def _compute_summary_text(self):
+        for review in self:
+            review.summary_text = (
+                html2plaintext(review.summary) if not is_html_empty(review.summary) else False
+            )
+
     def _year_bounds(self):
         return date(self.year, 1, 1), date(self.year, 12, 31)
 
@@ -131,8 +162,10 @@ class LibraryLiaisonReview(models.Model):
                 review.update(dict.fromkeys(self._fact_fields(), 0))
                 continue
             start, end = review._year_bounds()
+            # The department and its sub-departments (a 学院 and its 系):
+            # one search each, so a record is counted once.
             common = [
-                ("department_id", "=", review.department_id.id),
+                ("department_id", "child_of", review.department_id.id),
             ]
             interactions = Interaction.search(
                 [
@@ -231,6 +264,8 @@ class LibraryLiaisonReview(models.Model):
     def write(self, vals):
         # readonly= only protects the form: over RPC every field is writable.
         if not self.env.su:
+            # Who may not write at all hears so first (library managers only).
+            self.check_access("write")
             if set(WORKFLOW_FIELDS) & vals.keys():
                 raise UserError(
                     self.env._("A review moves from state to state only through its buttons.")
@@ -283,15 +318,21 @@ class LibraryLiaisonReview(models.Model):
                     )
                 )
             review.message_subscribe(partner_ids=review.contact_partner_id.ids)
+            # The request carries the contact's link: it is not the appraised
+            # liaison's to receive, even if they followed the review.
+            if liaison := review.liaison_user_id.partner_id - review.contact_partner_id:
+                review.message_unsubscribe(partner_ids=liaison.ids)
             review.message_post_with_source(
                 template, subtype_xmlid="mail.mt_comment", email_layout_xmlid=False
             )
         self._write_step({"state": "sent"})
         return True
 
-    def _submit(self, values):
+    def _submit(self, values, submitted_by=None):
         """Store the department's summary and scores and submit the review.
-        Called by the portal controller for the contact, or by a manager."""
+        Called by the portal controller for the contact, or by a manager;
+        `submitted_by` (the caller by default) is recorded as who submitted
+        it."""
         self.ensure_one()
         self._check_state("sent")
         missing = [name for name in SCORE_FIELDS if not values.get(name)]
@@ -299,7 +340,15 @@ class LibraryLiaisonReview(models.Model):
             raise ValidationError(
                 self.env._("Write the summary and give every score from 1 to 5.")
             )
-        self._write_step(dict(values, state="submitted", submitted_date=fields.Datetime.now()))
+        submitter = self.env.user if submitted_by is None else submitted_by
+        self._write_step(
+            dict(
+                values,
+                state="submitted",
+                submitted_by_id=submitter.id,
+                submitted_date=fields.Datetime.now(),
+            )
+        )
 
     def action_submit(self):
         self._check_manager()
@@ -322,7 +371,9 @@ class LibraryLiaisonReview(models.Model):
     def action_reset_draft(self):
         self._check_manager()
         self._check_state("sent", "submitted")
-        self._write_step({"state": "draft"})
+        # A new link for the next round: the old one may have been read in the
+        # chatter by the appraised liaison once the review was submitted.
+        self._write_step({"state": "draft", "access_token": False})
         return True
 
     @api.model

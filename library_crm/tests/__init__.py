@@ -6,6 +6,7 @@ from . import test_reader_import
 from . import test_ui
 from . import test_liaison
 from . import test_liaison_http
+from . import test_liaison_review_own
 from . import test_segmentation
 from . import test_usage_import
 from . import test_usage_cli

@@ -57,13 +57,14 @@ class TestAccess(LibraryCrmCase):
             },
         }
         # Models of later features: library staff only, portal users see only
-        # their own review (record rule, tested with the reviews).
+        # their own review, librarians only the reviews of their own work
+        # (record rules, tested with the reviews).
         staff_models = {
             "library.interaction": ("read write create unlink", "read write create unlink"),
             "library.research.project": ("read write create unlink", "read write create unlink"),
             "library.liaison.deliverable": ("read write create unlink",) * 2,
             "library.contact.timeline": ("read", "read"),
-            "library.liaison.review": ("read write create unlink", ""),
+            "library.liaison.review": ("read write create unlink", "read"),
             "library.handover": ("read write create", "read write create"),
             "library.usage": ("read write create unlink", "read"),
             "library.segment.history": ("read unlink", "read"),

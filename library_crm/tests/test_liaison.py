@@ -333,7 +333,8 @@ class TestLiaisonReview(LibraryCrmCase):
         self.assertIn(review.access_token, mail.body_html)
         self.assertIn(self.user_portal.partner_id, mail.recipient_ids)
 
-        # Librarians, even the reviewed liaison, neither see nor move it.
+        # Librarians, even the reviewed liaison, neither see nor move it while
+        # the department writes it.
         with self.assertRaises(AccessError):
             review.with_user(self.user_librarian).read(["summary"])
         with self.assertRaises(AccessError):
