@@ -3,7 +3,7 @@ from odoo import fields, models, tools
 from odoo.tools import SQL
 
 from ..models.survey_question import LIBRARY_ROLES
-from .library_satisfaction_view_mixin import SCORED_ANSWER_CONDITION
+from .library_satisfaction_view_mixin import SATISFIED_VALUE, SCORED_ANSWER_CONDITION
 
 
 class LibrarySatisfactionAnswer(models.Model):
@@ -20,6 +20,12 @@ class LibrarySatisfactionAnswer(models.Model):
     dimension_id = fields.Many2one("library.satisfaction.dimension", readonly=True)
     question_id = fields.Many2one("survey.question", readonly=True)
     score = fields.Float(string="Score (1-5)", readonly=True, aggregator="avg")
+    satisfied = fields.Float(
+        string="Satisfaction Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Share of the scored answers at 4 or 5 (of 5).",
+    )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -32,6 +38,7 @@ class LibrarySatisfactionAnswer(models.Model):
                            rm.reader_segment, COALESCE(ui.end_datetime, ui.create_date) AS date,
                            q.library_role AS role, q.library_dimension_id AS dimension_id,
                            l.question_id, l.value_scale::float AS score,
+                           %s AS satisfied,
                            p.company_id
                       FROM survey_user_input_line l
                       JOIN survey_user_input ui ON ui.id = l.user_input_id
@@ -42,6 +49,7 @@ class LibrarySatisfactionAnswer(models.Model):
                 )
                 """,
                 SQL.identifier(self._table),
+                SATISFIED_VALUE,
                 SCORED_ANSWER_CONDITION,
             )
         )

@@ -15,6 +15,7 @@ from . import test_suggestion_http
 from . import test_suggestion_security
 from . import test_satisfaction
 from . import test_satisfaction_http
+from . import test_satisfaction_quality
 from . import test_outreach
 from . import test_outreach_http
 from . import test_rpc_security
