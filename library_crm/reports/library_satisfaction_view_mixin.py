@@ -13,6 +13,14 @@ SCORED_LINE_CONDITION = SQL(
        AND NOT COALESCE(l.skipped, FALSE)
        AND q.library_role IN ('dimension', 'overall')"""
 )
+# An expectation (1-5, 期望): an answered line ``l`` of an expectation
+# question ``q`` of a dimension. The quality gap of a dimension is the score
+# (the experience, 感知) minus the same response's expectation.
+EXPECTATION_LINE_CONDITION = SQL(
+    """l.answer_type = 'scale'
+       AND NOT COALESCE(l.skipped, FALSE)
+       AND q.library_role = 'expectation'"""
+)
 # A scored answer (1-5): a scored line of a completed, real response ``ui``.
 # The satisfaction views and the annual statistics count the same answers.
 SCORED_ANSWER_CONDITION = SQL(

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The satisfaction rate (满意率) beside the index and NPS, counted by hand."""
+"""The satisfaction rate (满意率) beside the index and NPS, and the quality
+gap (experience minus expectation, 感知 - 期望) per dimension, counted by hand."""
 
 from datetime import date, datetime
 
@@ -25,7 +26,7 @@ def _scale(title, role, **values):
 
 
 @tagged("post_install", "-at_install")
-class TestSatisfactionRate(LibraryCrmCase):
+class TestSatisfactionQuality(LibraryCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -41,11 +42,18 @@ class TestSatisfactionRate(LibraryCrmCase):
                 "access_mode": "token",
                 "question_and_page_ids": [
                     (0, 0, _scale("Desk", "dimension", library_dimension_id=cls.dimension.id)),
+                    (
+                        0,
+                        0,
+                        _scale(
+                            "Desk expected", "expectation", library_dimension_id=cls.dimension.id
+                        ),
+                    ),
                     (0, 0, _scale("Overall", "overall")),
                 ],
             }
         )
-        cls.q_desk, cls.q_overall = cls.survey.question_ids
+        cls.q_desk, cls.q_expected, cls.q_overall = cls.survey.question_ids
         cls.readers = cls.env["res.partner"].create(
             [
                 {
@@ -57,8 +65,9 @@ class TestSatisfactionRate(LibraryCrmCase):
                 for n in range(5)
             ]
         )
-        # (desk, overall): 7 scored answers, 4 of them at 4-5.
-        cls.scores = [(5, 5), (4, 3), (2, None), (4, None), (1, None)]
+        # (desk, expected, overall): 7 scored answers, 4 of them at 4-5; the
+        # expectations are not scored answers.
+        cls.scores = [(5, 4, 5), (4, 5, 3), (2, 3, None), (4, 4, None), (1, 2, None)]
         with freeze_time(datetime(YEAR, 6, 1, 10)):
             cls.responses = cls.env["survey.user_input"]
             for reader, answers in zip(cls.readers, cls.scores, strict=True):
@@ -68,7 +77,7 @@ class TestSatisfactionRate(LibraryCrmCase):
 
     @classmethod
     def _questions(cls):
-        return [cls.q_desk, cls.q_overall]
+        return [cls.q_desk, cls.q_expected, cls.q_overall]
 
     @classmethod
     def _answer(cls, partner, scores):
@@ -136,6 +145,9 @@ class TestSatisfactionRate(LibraryCrmCase):
         self.assertTrue(desk["enough"])
         self.assertAlmostEqual(desk["score"], 16 / 5)
         self.assertAlmostEqual(desk["rate"], 60.0, msg="5, 4, 2, 4, 1: three at 4-5")
+        # Expected 4, 5, 3, 4, 2: gaps +1, -1, -1, 0, -1.
+        self.assertAlmostEqual(desk["expectation"], 18 / 5)
+        self.assertAlmostEqual(desk["gap"], -0.4)
         self.user_manager.lang = "en_US"
         html = (
             self.env["ir.actions.report"]
@@ -145,3 +157,56 @@ class TestSatisfactionRate(LibraryCrmCase):
         )
         self.assertIn("57.1%", html)
         self.assertIn("60.0%", html)
+        self.assertIn("3.6", html)
+        self.assertIn("-0.4", html)
+
+    def test_quality_gap_per_answer_and_dimension(self):
+        Answer = self.env["library.satisfaction.answer"]
+        desk = Answer.search(
+            [("survey_id", "=", self.survey.id), ("role", "=", "dimension")], order="id"
+        )
+        self.assertEqual(desk.partner_id, self.readers)
+        self.assertEqual(desk.mapped("expectation_score"), [4, 5, 3, 4, 2])
+        self.assertEqual(desk.mapped("quality_gap"), [1, -1, -1, 0, -1])
+        overall = Answer.search([("survey_id", "=", self.survey.id), ("role", "=", "overall")])
+        self.assertEqual(len(overall), 2)
+        self.assertFalse(any(overall.mapped("quality_gap")), "no expectation of the overall")
+        [(score, expectation, gap)] = Answer._read_group(
+            [("survey_id", "=", self.survey.id), ("dimension_id", "=", self.dimension.id)],
+            [],
+            ["score:avg", "expectation_score:avg", "quality_gap:avg"],
+        )
+        self.assertAlmostEqual(score, 3.2)
+        self.assertAlmostEqual(expectation, 3.6)
+        self.assertAlmostEqual(gap, -0.4)
+
+    def test_expectations_are_not_satisfaction(self):
+        Answer = self.env["library.satisfaction.answer"]
+        self.assertFalse(Answer.search([("question_id", "=", self.q_expected.id)]))
+        self.assertNotIn("expectation", Answer.search([]).mapped("role"))
+        # The reader's satisfaction is their dimension and overall scores only:
+        # 5 and 5 (expected 4), 4 and 3 (expected 5), 2 (expected 3).
+        self.assertEqual(self.readers[:3].mapped("satisfaction_score"), [5.0, 3.5, 2.0])
+        Response = self.env["library.satisfaction.response"].browse(self.responses.ids)
+        self.assertEqual(Response.mapped("dimension_score"), [5, 4, 2, 4, 1])
+        self.assertEqual(Response.mapped("lowest_score"), [5, 4, 2, 4, 1])
+        self.assertEqual(Response.mapped("is_unhappy"), [False, False, True, False, True])
+
+    def test_shipped_survey_asks_the_expectation_of_each_dimension_first(self):
+        survey = self.env.ref("library_crm.survey_reader_satisfaction")
+        questions = survey.question_ids
+        expected = questions.filtered(lambda q: q.library_role == "expectation")
+        experienced = questions.filtered(lambda q: q.library_role == "dimension")
+        self.assertEqual(len(expected), 4)
+        self.assertEqual(expected.library_dimension_id, experienced.library_dimension_id)
+        ordered = survey.question_and_page_ids.sorted()
+        for question in expected:
+            with self.subTest(dimension=question.library_dimension_id.name):
+                self.assertEqual(question.page_id.title, question.library_dimension_id.name)
+                same = experienced.filtered(
+                    lambda q, dim=question.library_dimension_id: q.library_dimension_id == dim
+                )
+                self.assertEqual(same.page_id, question.page_id)
+                self.assertLess(
+                    list(ordered).index(question), min(list(ordered).index(q) for q in same)
+                )

@@ -61,13 +61,20 @@ class LibrarySatisfactionReport(models.TransientModel):
         Response = self.env["library.satisfaction.response"]
         domain = self._datetime_domain("date", self.date_from, self.date_to)
         previous_domain = self._datetime_domain("date", previous_from, previous_to)
-        aggregates = ["score:avg", "__count", "user_input_id:count_distinct", "satisfied:avg"]
+        aggregates = [
+            "score:avg",
+            "__count",
+            "user_input_id:count_distinct",
+            "satisfied:avg",
+            "expectation_score:avg",
+            "quality_gap:avg",
+        ]
         dimensions = Answer._read_group(
             [*domain, ("role", "=", "dimension")], ["dimension_id"], aggregates
         )
         previous_dimensions = {
             dim: avg
-            for dim, avg, _count, respondents, _rate in Answer._read_group(
+            for dim, avg, _count, respondents, *_rest in Answer._read_group(
                 [*previous_domain, ("role", "=", "dimension")], ["dimension_id"], aggregates
             )
             if respondents >= MIN_RESPONDENTS
@@ -106,8 +113,11 @@ class LibrarySatisfactionReport(models.TransientModel):
                     "previous": previous_dimensions.get(dim),
                     "enough": respondents >= MIN_RESPONDENTS,
                     "rate": rate,
+                    # None when the survey asks no expectation of the dimension
+                    "expectation": expectation,
+                    "gap": gap,
                 }
-                for dim, avg, count, respondents, rate in dimensions
+                for dim, avg, count, respondents, rate, expectation, gap in dimensions
             ],
             # (name, responses, overall, NPS, enough respondents)
             "departments": [
