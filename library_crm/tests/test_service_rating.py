@@ -65,6 +65,8 @@ class TestServiceRating(ServiceRatingCommon, LibraryCrmCase):
         token = self._token(first)
         message = first.message_ids.filtered(lambda m: token in str(m.body))
         self.assertEqual(message.partner_ids, self.reader, "the request goes to the reader")
+        mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
+        self.assertEqual(mail.recipient_ids, self.reader, "by e-mail")
         self.assertIn(f"/library/service/rate/{token}?rate=5", str(message.body))
         Interaction = self.env["library.interaction"].with_context(lang=self.reader.lang)
         kinds = dict(Interaction._fields["kind"]._description_selection(Interaction.env))
