@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 INTERACTION_CHANNELS = [
     ("in_person", "In Person"),
@@ -15,6 +17,7 @@ INTERACTION_CHANNELS = [
 ]
 
 INTERACTION_KINDS = [
+    ("front_desk", "Front-Desk Service"),
     ("consultation", "Consultation"),
     ("training", "Training"),
     ("outreach", "Outreach"),
@@ -25,11 +28,23 @@ INTERACTION_KINDS = [
     ("information_need", "Special Information Need"),
 ]
 
+# The ordinary services a reader is asked to rate (1-5) once logged.
+RATED_KINDS = ("front_desk", "consultation", "training")
+# At most one rating request a week per reader, and none for a service
+# logged more than a week after it happened.
+RATING_REQUEST_DAYS = 7
+# A rating of 2 or less gives the reader's librarian a follow-up.
+LOW_SERVICE_RATING = 2
+
 
 class LibraryInteraction(models.Model):
+    """A contact with a reader or a department. After an ordinary service
+    (front desk, consultation, training) the reader receives a one-question
+    rating request (1-5); the rating feeds their satisfaction."""
+
     _name = "library.interaction"
     _description = "Reader Interaction"
-    _inherit = ["mail.thread"]
+    _inherit = ["rating.mixin"]  # a mail.thread
     _order = "date desc, id desc"
     _rec_name = "summary"
     _check_company_auto = True
@@ -76,6 +91,12 @@ class LibraryInteraction(models.Model):
     )
     followup_note = fields.Char(string="Follow-up")
     followup_activity_id = fields.Many2one("mail.activity", readonly=True, copy=False)
+    rating_requested_date = fields.Datetime(
+        string="Rating Requested on",
+        readonly=True,
+        copy=False,
+        help="When the reader was asked to rate this service (1-5) by e-mail.",
+    )
 
     @api.depends("partner_id")
     def _compute_department_id(self):
@@ -101,6 +122,7 @@ class LibraryInteraction(models.Model):
     def create(self, vals_list):
         interactions = super().create(vals_list)
         interactions.filtered("followup_date")._schedule_followup()
+        interactions._request_rating()
         return interactions
 
     def write(self, vals):
@@ -137,3 +159,99 @@ class LibraryInteraction(models.Model):
                 user_id=interaction.user_id.id,
             )
             interaction.followup_activity_id = activity
+
+    # ------------------------------------------------------------------
+    # Service rating
+    # ------------------------------------------------------------------
+
+    def _request_rating(self, now=None):
+        """Ask the reader of each ordinary service just logged to rate it:
+        a reader with an e-mail who accepts surveys, a service of the last
+        week, one request a week per reader at most."""
+        now = now or fields.Datetime.now()
+        since = now - timedelta(days=RATING_REQUEST_DAYS)
+        candidates = self.filtered(
+            lambda i: (
+                i.kind in RATED_KINDS
+                and i.date >= since
+                and not i.rating_requested_date
+                and i.partner_id.is_reader
+                and i.partner_id.email
+                and i.partner_id.consent_surveys
+            )
+        )
+        if not candidates:
+            return
+        asked = set(
+            self.sudo()
+            .search(
+                [
+                    ("partner_id", "in", candidates.partner_id.ids),
+                    ("rating_requested_date", ">=", since),
+                ]
+            )
+            .partner_id.ids
+        )
+        template = self.env.ref("library_crm.mail_template_interaction_rating")
+        for interaction in candidates:
+            if interaction.partner_id.id in asked:
+                continue
+            asked.add(interaction.partner_id.id)
+            interaction.sudo().rating_requested_date = now
+            interaction.rating_send_request(
+                template, lang=interaction.partner_id.lang, force_send=False
+            )
+
+    def rating_apply(
+        self,
+        rate,
+        token=None,
+        rating=None,
+        feedback=None,
+        subtype_xmlid=None,
+        notify_delay_send=False,
+    ):
+        """Only the rated reader rates, through their link: the rating route
+        finds the rating by its token and applies it as superuser. No other
+        caller, whatever their rights, rates a service."""
+        if not self.env.su:
+            raise AccessError(
+                self.env._("A service is rated by its reader, through the link they received.")
+            )
+        self.ensure_one()
+        if rate not in (1, 2, 3, 4, 5):
+            raise UserError(self.env._("A service is rated from 1 to 5."))
+        if not token:
+            raise AccessError(self.env._("A service is rated through its rating link."))
+        own = self.env["rating.rating"].search(
+            [
+                ("access_token", "=", token),
+                ("res_model", "=", self._name),
+                ("res_id", "=", self.id),
+                ("partner_id", "=", self.partner_id.id),
+            ],
+            limit=1,
+        )
+        if not own:
+            raise AccessError(self.env._("This rating link is not for this service."))
+        rating = super().rating_apply(
+            rate,
+            token=token,
+            feedback=feedback,
+            subtype_xmlid=subtype_xmlid,
+            notify_delay_send=notify_delay_send,
+        )
+        # The reader's satisfaction and loyalty, nobody else's.
+        self.env["library.satisfaction"]._update_readers(self.partner_id)
+        if rate <= LOW_SERVICE_RATING:
+            self.partner_id.activity_schedule(
+                "library_crm.mail_activity_type_reader_followup",
+                summary=self.env._(
+                    "Low rating (%(rate)s/5) of %(service)s: contact the reader",
+                    rate=rate,
+                    service=self.summary,
+                ),
+                note=feedback or False,
+                user_id=(self.partner_id.responsible_librarian_id or self.user_id).id,
+            )
+        return rating

@@ -5,7 +5,8 @@ satisfaction = w x survey + (1 - w) x ratings, where
 - survey is the reader's average dimension and overall score (1-5) in the
   surveys completed in the last 12 months;
 - ratings is the average rating (1-5) the reader gave to the handling of
-  their suggestions in the last 12 months;
+  their suggestions and to the ordinary services they were asked to rate
+  (front desk, consultation, training) in the last 12 months;
 - w is the survey weight (Settings, default 70%); with only one source, that
   source alone; with none, 0 (unknown).
 It feeds the satisfaction component of loyalty.
@@ -54,7 +55,8 @@ class LibrarySatisfaction(models.AbstractModel):
                 ), ratings AS (
                     SELECT r.partner_id, avg(r.rating) AS score
                       FROM rating_rating r
-                     WHERE r.res_model = 'library.suggestion' AND r.consumed
+                     WHERE r.res_model IN ('library.suggestion', 'library.interaction')
+                       AND r.consumed
                        AND r.rating > 0 AND r.partner_id IS NOT NULL
                        AND r.write_date >= %(since)s
                      GROUP BY r.partner_id

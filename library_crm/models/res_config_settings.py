@@ -139,7 +139,8 @@ class ResConfigSettings(models.TransientModel):
     library_satisfaction_survey_weight = fields.Integer(
         string="Weight of Surveys in Satisfaction (%)",
         default=SETTINGS["satisfaction_survey_weight"][0],
-        help="The rest is the average rating readers give to the handling of their suggestions.",
+        help="The rest is the average rating readers give to the handling of their suggestions "
+        "and to the services they were asked to rate.",
     )
 
     library_journey_cap_days = fields.Integer(

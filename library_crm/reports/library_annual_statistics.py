@@ -3,7 +3,11 @@ from odoo import fields, models, tools
 from odoo.tools import SQL
 
 from ..models.res_partner import READER_CATEGORIES
-from .library_satisfaction_view_mixin import SCORED_ANSWER_CONDITION, SURVEY_ANSWER_DEPENDS
+from .library_satisfaction_view_mixin import (
+    SATISFIED_VALUE,
+    SCORED_ANSWER_CONDITION,
+    SURVEY_ANSWER_DEPENDS,
+)
 
 # The usage kinds a yearly statistics column sums (quantities), by column.
 USAGE_COLUMNS = {
@@ -140,7 +144,7 @@ class LibraryAnnualStatistics(models.Model):
                                p.company_id, p.library_department_id, p.reader_category,
                                0, %(zeros)s, 0, 0, 0,
                                1,
-                               CASE WHEN l.value_scale >= 4 THEN 100.0 ELSE 0.0 END
+                               %(satisfied)s
                           FROM survey_user_input_line l
                           JOIN survey_user_input ui ON ui.id = l.user_input_id
                           JOIN survey_question q ON q.id = l.question_id
@@ -157,5 +161,6 @@ class LibraryAnnualStatistics(models.Model):
                 columns=columns,
                 zeros=zeros,
                 scored=SCORED_ANSWER_CONDITION,
+                satisfied=SATISFIED_VALUE,
             )
         )

@@ -2,6 +2,8 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from .library_satisfaction_view_mixin import SCORED_LINE_CONDITION
+
 NPS_CLASSES = [
     ("promoter", "Promoter (9-10)"),
     ("passive", "Passive (7-8)"),
@@ -13,7 +15,9 @@ class LibrarySatisfactionResponse(models.Model):
     """One completed survey response with its library figures. NPS is the
     average of nps_value: +100 for a promoter, 0 for a passive, -100 for a
     detractor, which is the share of promoters minus the share of
-    detractors."""
+    detractors. The satisfaction rate of a group of responses is the share
+    of their scored answers at 4 or 5: each answer weighs the same, as in
+    the answer analysis and the annual statistics."""
 
     _name = "library.satisfaction.response"
     _inherit = "library.satisfaction.view.mixin"
@@ -26,6 +30,14 @@ class LibrarySatisfactionResponse(models.Model):
     overall_score = fields.Float(string="Overall (1-5)", readonly=True, aggregator="avg")
     dimension_score = fields.Float(string="Dimensions (1-5)", readonly=True, aggregator="avg")
     lowest_score = fields.Integer(string="Lowest Dimension Score", readonly=True, aggregator="min")
+    scored_answers = fields.Integer(readonly=True)
+    satisfied_answers = fields.Integer(readonly=True, help="Scored answers at 4 or 5 (of 5).")
+    satisfaction_rate = fields.Float(
+        string="Satisfaction Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Share of the scored answers at 4 or 5 (of 5).",
+    )
     comment = fields.Text(readonly=True)
     is_unhappy = fields.Boolean(
         string="Unhappy",
@@ -38,7 +50,7 @@ class LibrarySatisfactionResponse(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                CREATE VIEW %s AS (
+                CREATE VIEW %(table)s AS (
                     WITH figures AS (
                         SELECT l.user_input_id,
                                max(l.value_scale) FILTER (WHERE q.library_role = 'nps') AS nps,
@@ -48,6 +60,9 @@ class LibrarySatisfactionResponse(models.Model):
                                    AS dimensions,
                                min(l.value_scale) FILTER (WHERE q.library_role = 'dimension')
                                    AS lowest,
+                               count(*) FILTER (WHERE %(scored)s) AS scored,
+                               count(*) FILTER (WHERE %(scored)s AND l.value_scale >= 4)
+                                   AS satisfied,
                                string_agg(COALESCE(l.value_text_box, l.value_char_box), E'\\n')
                                    FILTER (WHERE q.library_role = 'comment') AS comment
                           FROM survey_user_input_line l
@@ -65,6 +80,8 @@ class LibrarySatisfactionResponse(models.Model):
                                 WHEN f.nps IS NOT NULL THEN -100.0 END AS nps_value,
                            f.overall AS overall_score, f.dimensions AS dimension_score,
                            f.lowest AS lowest_score, f.comment,
+                           f.scored AS scored_answers, f.satisfied AS satisfied_answers,
+                           100.0 * f.satisfied / NULLIF(f.scored, 0) AS satisfaction_rate,
                            COALESCE(f.nps <= 6 OR f.lowest <= 2 OR f.overall <= 2, FALSE)
                                AS is_unhappy,
                            p.company_id
@@ -75,8 +92,20 @@ class LibrarySatisfactionResponse(models.Model):
                      WHERE ui.state = 'done' AND NOT COALESCE(ui.test_entry, FALSE)
                 )
                 """,
-                SQL.identifier(self._table),
+                table=SQL.identifier(self._table),
+                scored=SCORED_LINE_CONDITION,
             )
+        )
+
+    def _read_group_select(self, aggregate_spec, query):
+        """The rate of a group is its satisfied answers over its scored
+        answers, not the average of the responses' rates."""
+        if aggregate_spec != "satisfaction_rate:avg":
+            return super()._read_group_select(aggregate_spec, query)
+        return SQL(
+            "100.0 * SUM(%(satisfied)s) / NULLIF(SUM(%(scored)s), 0)",
+            satisfied=self._field_to_sql(self._table, "satisfied_answers", query),
+            scored=self._field_to_sql(self._table, "scored_answers", query),
         )
 
     def action_open_response(self):

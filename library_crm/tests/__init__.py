@@ -16,6 +16,7 @@ from . import test_suggestion_http
 from . import test_suggestion_security
 from . import test_satisfaction
 from . import test_satisfaction_http
+from . import test_satisfaction_quality
 from . import test_outreach
 from . import test_outreach_http
 from . import test_rpc_security
@@ -25,3 +26,4 @@ from . import test_privacy
 from . import test_multicompany
 from . import test_attack_regressions
 from . import test_workflow
+from . import test_service_rating

@@ -29,16 +29,18 @@ class LibrarySatisfactionReport(models.TransientModel):
         return self.env.ref("library_crm.action_report_satisfaction").report_action(self)
 
     def _figures(self, date_from, date_to):
-        """Index (0-100: overall score x 20), NPS and response count."""
+        """Index (0-100: overall score x 20), satisfaction rate (share of
+        the scored answers at 4 or 5, in %), NPS and response count."""
         Response = self.env["library.satisfaction.response"]
         domain = self._datetime_domain("date", date_from, date_to)
-        count, overall, nps = Response._read_group(
-            domain, [], ["__count", "overall_score:avg", "nps_value:avg"]
+        count, overall, nps, rate = Response._read_group(
+            domain, [], ["__count", "overall_score:avg", "nps_value:avg", "satisfaction_rate:avg"]
         )[0]
         groups = dict(Response._read_group(domain, ["nps_class"], ["__count"]))
         return {
             "responses": count,
             "index": (overall or 0.0) * 20,
+            "rate": rate or 0.0,
             "nps": nps or 0.0,
             "promoters": groups.get("promoter", 0),
             "passives": groups.get("passive", 0),
@@ -59,13 +61,20 @@ class LibrarySatisfactionReport(models.TransientModel):
         Response = self.env["library.satisfaction.response"]
         domain = self._datetime_domain("date", self.date_from, self.date_to)
         previous_domain = self._datetime_domain("date", previous_from, previous_to)
-        aggregates = ["score:avg", "__count", "user_input_id:count_distinct"]
+        aggregates = [
+            "score:avg",
+            "__count",
+            "user_input_id:count_distinct",
+            "satisfied:avg",
+            "expectation_score:avg",
+            "quality_gap:avg",
+        ]
         dimensions = Answer._read_group(
             [*domain, ("role", "=", "dimension")], ["dimension_id"], aggregates
         )
         previous_dimensions = {
             dim: avg
-            for dim, avg, _count, respondents in Answer._read_group(
+            for dim, avg, _count, respondents, *_rest in Answer._read_group(
                 [*previous_domain, ("role", "=", "dimension")], ["dimension_id"], aggregates
             )
             if respondents >= MIN_RESPONDENTS
@@ -96,16 +105,19 @@ class LibrarySatisfactionReport(models.TransientModel):
             "previous": self._figures(previous_from, previous_to),
             "previous_from": previous_from,
             "previous_to": previous_to,
-            # (name, score, answers, previous score, enough respondents)
             "dimensions": [
-                (
-                    dim.display_name,
-                    avg,
-                    count,
-                    previous_dimensions.get(dim),
-                    respondents >= MIN_RESPONDENTS,
-                )
-                for dim, avg, count, respondents in dimensions
+                {
+                    "name": dim.display_name,
+                    "score": avg,
+                    "answers": count,
+                    "previous": previous_dimensions.get(dim),
+                    "enough": respondents >= MIN_RESPONDENTS,
+                    "rate": rate,
+                    # None when the survey asks no expectation of the dimension
+                    "expectation": expectation,
+                    "gap": gap,
+                }
+                for dim, avg, count, respondents, rate, expectation, gap in dimensions
             ],
             # (name, responses, overall, NPS, enough respondents)
             "departments": [
