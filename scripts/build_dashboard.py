@@ -124,16 +124,11 @@ PIVOTS = {
         "domain": [],
         "rows": [{"fieldName": "date", "granularity": "quarter", "order": "asc"}],
         "columns": [],
-        "measures": [measure("__count", "sum"), measure("score", "avg")],
-        "fieldMatching": matching("date", "department_id", "reader_category"),
-    },
-    8: {
-        "name": "Satisfied answers (4-5) by quarter",
-        "model": "library.satisfaction.answer",
-        "domain": [["score", ">=", 4]],
-        "rows": [{"fieldName": "date", "granularity": "quarter", "order": "asc"}],
-        "columns": [],
-        "measures": [measure("__count", "sum")],
+        "measures": [
+            measure("__count", "sum"),
+            measure("score", "avg"),
+            measure("satisfied", "avg"),
+        ],
         "fieldMatching": matching("date", "department_id", "reader_category"),
     },
     9: {
@@ -205,7 +200,7 @@ KPIS = [
     ("Days to First Reply", '=PIVOT.VALUE(5,"reply_days:avg")', "0.0"),
     (
         "Satisfaction Rate",
-        '=IFERROR(PIVOT.VALUE(8,"__count:sum")/PIVOT.VALUE(7,"__count:sum"),"")',
+        '=IFERROR(PIVOT.VALUE(7,"satisfied:avg")/100,"")',
         "0.0%",
     ),
     ("NPS", '=PIVOT.VALUE(9,"nps_value:avg")', "0"),
@@ -221,11 +216,10 @@ TABLES = [
     (28, "Active Readers by Month", "=PIVOT(2, 14)"),
     (46, "Readers Who Became Long-term, by Previous Stage", "=PIVOT(4)"),
     (56, "Suggestions", "=PIVOT(5)"),
-    (68, "Satisfaction by Quarter (Answers, Average Score)", "=PIVOT(7, 8)"),
-    (80, "Satisfied Answers (4-5) by Quarter", "=PIVOT(8, 8)"),
-    (92, "NPS by Quarter", "=PIVOT(9, 8)"),
-    (104, "Campaigns: Recipients, Opened and Clicked (%)", "=PIVOT(10, 10)"),
-    (118, "Liaison Coverage: Contacts and Readers per Department", "=PIVOT(11, 20)"),
+    (68, "Satisfaction by Quarter (Answers, Average Score, Satisfaction Rate %)", "=PIVOT(7, 8)"),
+    (80, "NPS by Quarter", "=PIVOT(9, 8)"),
+    (92, "Campaigns: Recipients, Opened and Clicked (%)", "=PIVOT(10, 10)"),
+    (106, "Liaison Coverage: Contacts and Readers per Department", "=PIVOT(11, 20)"),
 ]
 
 
@@ -296,7 +290,7 @@ def build():
         "id": "lcrm-dashboard",
         "name": "Dashboard",
         "colNumber": 6,
-        "rowNumber": 140,
+        "rowNumber": 130,
         "rows": {},
         "cols": {"0": {"size": 300}, **{str(i): {"size": 135} for i in range(1, 6)}},
         "cells": cells,
@@ -340,7 +334,7 @@ def build():
             }
         },
         "pivots": pivots,
-        "pivotNextId": len(PIVOTS) + 1,
+        "pivotNextId": max(PIVOTS) + 1,
         "customTableStyles": {},
         "globalFilters": GLOBAL_FILTERS,
         "lists": {},

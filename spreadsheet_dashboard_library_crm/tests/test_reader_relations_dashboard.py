@@ -75,7 +75,7 @@ class TestReaderRelationsDashboard(LibraryCrmHttpCase):
         """Each pivot, with every filter applied through its field chain, is
         read by a librarian: a renamed field or a missing access right would
         show as an error cell on the dashboard."""
-        self.assertEqual(len(self.data["pivots"]), 13)
+        self.assertEqual(len(self.data["pivots"]), 12)
         filters = {f["id"]: f for f in self.data["globalFilters"]}
         self.assertEqual(
             {f["label"] for f in filters.values()}, {"Period", "Department", "Reader Category"}
@@ -174,7 +174,7 @@ class TestReaderRelationsDashboard(LibraryCrmHttpCase):
         self.authenticate_as(self.user_librarian)
         response = self.url_open(f"/spreadsheet/dashboard/data/{self.dashboard.id}")
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(len(response.json()["snapshot"]["pivots"]), 13)
+        self.assertEqual(len(response.json()["snapshot"]["pivots"]), 12)
 
     def test_dashboard_tour(self):
         """The dashboard as a librarian sees it: every figure, evaluated in

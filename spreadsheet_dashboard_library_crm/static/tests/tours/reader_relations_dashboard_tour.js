@@ -102,8 +102,12 @@ async function checkFigures(departmentDomain, usageDepartment, departmentField) 
         ["score", ">=", 4],
         ...departmentField,
     ]);
-    await expectFigure("satisfied answers", '=PIVOT.VALUE(8,"__count:sum")', satisfied);
     await expectFigure("scored answers", '=PIVOT.VALUE(7,"__count:sum")', answers);
+    await expectFigure(
+        "satisfaction rate",
+        '=IFERROR(PIVOT.VALUE(7,"satisfied:avg")/100,0)',
+        answers ? satisfied / answers : 0
+    );
     await expectFigure(
         "campaign recipients",
         '=PIVOT.VALUE(10,"__count:sum")',
