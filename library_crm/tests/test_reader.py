@@ -93,9 +93,14 @@ class TestReader(LibraryCrmCase):
         partner.card_expiry_date = "2026-03-31"
         self.assertFalse(partner.is_card_expired)
 
-    def test_readers_action_opens_partner_form(self):
+    def test_readers_action_opens_reader_form(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("library_crm.action_library_reader")
         form_views = [view for view, mode in action["views"] if mode == "form"]
-        self.assertEqual(form_views, [self.env.ref("base.view_partner_form").id])
+        self.assertEqual(form_views, [self.env.ref("library_crm.view_partner_reader_form").id])
+        # Contacts keep the standard contact form.
+        self.assertEqual(
+            self.env["res.partner"].get_views([(False, "form")])["views"]["form"]["id"],
+            self.env.ref("base.view_partner_form").id,
+        )
         readers = self.env["res.partner"].search(literal_eval(action["domain"]))
         self.assertIn(self.reader, readers)
