@@ -2,6 +2,7 @@
 from ast import literal_eval
 
 from freezegun import freeze_time
+from lxml import etree
 from psycopg2.errors import UniqueViolation
 
 from odoo.exceptions import ValidationError
@@ -104,3 +105,43 @@ class TestReader(LibraryCrmCase):
         )
         readers = self.env["res.partner"].search(literal_eval(action["domain"]))
         self.assertIn(self.reader, readers)
+
+    def test_reader_form_fields_by_role(self):
+        """The reader form has no contact-form company, tax or website
+        fields; the librarian sees the standing and timeline, an internal
+        user outside the library the card only."""
+        form = self.env.ref("library_crm.view_partner_reader_form")
+
+        def form_fields(user):
+            arch = (
+                self.env["res.partner"]
+                .with_user(user)
+                .get_views([(form.id, "form")])["views"]["form"]["arch"]
+            )
+            return set(etree.fromstring(arch).xpath("//field/@name"))
+
+        librarian = form_fields(self.user_librarian)
+        self.assertTrue(
+            {
+                "reader_card_number",
+                "reader_segment",
+                "segment_explanation",
+                "value_tier",
+                "loyalty_score",
+                "satisfaction_score",
+                "interaction_ids",
+                "library_satisfaction_response_ids",
+                "library_mailing_result_ids",
+                "points_transaction_ids",
+            }
+            <= librarian,
+            librarian,
+        )
+        self.assertFalse(
+            {"vat", "website", "company_type", "property_payment_term_id"} & librarian
+        )
+        internal = form_fields(self.user_internal)
+        self.assertIn("reader_card_number", internal)
+        self.assertFalse(
+            {"reader_segment", "wechat_id", "interaction_ids", "reader_notes"} & internal
+        )
