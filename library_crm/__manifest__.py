@@ -83,6 +83,7 @@
         "wizards/library_handover_views.xml",
         "wizards/library_usage_import_views.xml",
         "wizards/library_segment_summary_views.xml",
+        "reports/library_report_layout.xml",
         "reports/library_liaison_reports.xml",
         "reports/library_segment_reports.xml",
         "reports/library_suggestion_reports.xml",

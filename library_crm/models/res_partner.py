@@ -242,6 +242,16 @@ class ResPartner(models.Model):
     points_balance = fields.Integer(
         string="Points", compute="_compute_points_balance", groups=LIBRARY_GROUP
     )
+    # The reader form's timeline pages (read-only reports, per reader).
+    library_satisfaction_response_ids = fields.One2many(
+        "library.satisfaction.response",
+        "partner_id",
+        string="Survey Responses",
+        groups=LIBRARY_GROUP,
+    )
+    library_mailing_result_ids = fields.One2many(
+        "library.mailing.result", "partner_id", string="Campaigns", groups=LIBRARY_GROUP
+    )
 
     _reader_card_company_unique = models.UniqueIndex(
         "(reader_card_number, COALESCE(company_id, 0)) "

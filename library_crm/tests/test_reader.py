@@ -2,6 +2,7 @@
 from ast import literal_eval
 
 from freezegun import freeze_time
+from lxml import etree
 from psycopg2.errors import UniqueViolation
 
 from odoo.exceptions import ValidationError
@@ -93,9 +94,54 @@ class TestReader(LibraryCrmCase):
         partner.card_expiry_date = "2026-03-31"
         self.assertFalse(partner.is_card_expired)
 
-    def test_readers_action_opens_partner_form(self):
+    def test_readers_action_opens_reader_form(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("library_crm.action_library_reader")
         form_views = [view for view, mode in action["views"] if mode == "form"]
-        self.assertEqual(form_views, [self.env.ref("base.view_partner_form").id])
+        self.assertEqual(form_views, [self.env.ref("library_crm.view_partner_reader_form").id])
+        # Contacts keep the standard contact form.
+        self.assertEqual(
+            self.env["res.partner"].get_views([(False, "form")])["views"]["form"]["id"],
+            self.env.ref("base.view_partner_form").id,
+        )
         readers = self.env["res.partner"].search(literal_eval(action["domain"]))
         self.assertIn(self.reader, readers)
+
+    def test_reader_form_fields_by_role(self):
+        """The reader form has no contact-form company, tax or website
+        fields; the librarian sees the standing and timeline, an internal
+        user outside the library the card only."""
+        form = self.env.ref("library_crm.view_partner_reader_form")
+
+        def form_fields(user):
+            arch = (
+                self.env["res.partner"]
+                .with_user(user)
+                .get_views([(form.id, "form")])["views"]["form"]["arch"]
+            )
+            return set(etree.fromstring(arch).xpath("//field/@name"))
+
+        librarian = form_fields(self.user_librarian)
+        self.assertTrue(
+            {
+                "reader_card_number",
+                "reader_segment",
+                "segment_explanation",
+                "value_tier",
+                "loyalty_score",
+                "satisfaction_score",
+                "interaction_ids",
+                "library_satisfaction_response_ids",
+                "library_mailing_result_ids",
+                "points_transaction_ids",
+            }
+            <= librarian,
+            librarian,
+        )
+        self.assertFalse(
+            {"vat", "website", "company_type", "property_payment_term_id"} & librarian
+        )
+        internal = form_fields(self.user_internal)
+        self.assertIn("reader_card_number", internal)
+        self.assertFalse(
+            {"reader_segment", "wechat_id", "interaction_ids", "reader_notes"} & internal
+        )

@@ -22,9 +22,8 @@ registry.category("web_tour.tours").add("library_crm_reader_tour", {
             run: "edit Tour Reader",
         },
         {
-            content: "Open the reader's library page",
-            trigger: ".o_notebook_headers a[name=library_reader]",
-            run: "click",
+            content: "The reader form: no company type, tax ID or website",
+            trigger: ".o_form_view:not(:has(.o_field_widget[name=company_type], .o_field_widget[name=vat], .o_field_widget[name=website]))",
         },
         {
             content: "Card number, typed with spaces and in lower case",
@@ -85,6 +84,10 @@ registry.category("web_tour.tours").add("library_crm_reader_tour", {
             trigger: ".o_form_saved .o_field_widget[name=reader_card_number] input:value(TOUR-2026-001)",
         },
         {
+            content: "The new reader's stage is shown: never active (in Chinese)",
+            trigger: ".o_form_saved .o_field_widget[name=reader_segment]:contains(从未到馆)",
+        },
+        {
             content: "Back to the readers",
             trigger: ".o_breadcrumb .breadcrumb-item a",
             run: "click",
@@ -105,6 +108,18 @@ registry.category("web_tour.tours").add("library_crm_reader_tour", {
         {
             content: "Only that reader",
             trigger: ".o_kanban_renderer:not(:has(.o_kanban_record:not(.o_kanban_ghost):not(:contains(Tour Reader))))",
+        },
+        {
+            content: "Open the reader",
+            trigger: ".o_kanban_record:contains(Tour Reader)",
+            run: "click",
+        },
+        {
+            content: "The reader form shows the card number and the stage",
+            trigger: ".o_form_view .o_field_widget[name=reader_card_number] input:value(TOUR-2026-001)",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name=reader_segment]:contains(从未到馆)",
         },
     ],
 });
