@@ -133,7 +133,8 @@ EDITABLE_STATES = {
     "solution": ("new", "assessed", "assigned"),
     "reply": OPEN_STATES,
     "user_id": OPEN_STATES,
-    "unit_id": OPEN_STATES,
+    # The unit decides who approves: fixed while a leader decides.
+    "unit_id": tuple(state for state in OPEN_STATES if state not in LEADER_STATES),
 }
 # state -> the subtype a change to it is tracked under.
 STATE_SUBTYPES = {
@@ -471,6 +472,15 @@ class LibrarySuggestion(models.Model):
                 )
                 if new_value == suggestion[name]:
                     continue  # an unchanged value is no change
+                if name not in AMENDABLE_FIELDS:
+                    raise UserError(
+                        self.env._(
+                            "%(ref)s is %(state)s: %(field)s can no longer be changed.",
+                            ref=suggestion.name,
+                            state=labels[suggestion.state],
+                            field=field._description_string(self.env),
+                        )
+                    )
                 raise UserError(
                     self.env._(
                         "%(ref)s is %(state)s: %(field)s can no longer be changed. "
@@ -658,9 +668,9 @@ class LibrarySuggestion(models.Model):
         self.ensure_one()
         unit = self._approval_unit()
         proposers = self._proposers()
-        approvers = unit._approvers() - proposers
+        approvers = unit._approvers(self.company_id) - proposers
         if not approvers and unit.leader_id:
-            approvers = unit.browse()._approvers() - proposers
+            approvers = unit.browse()._approvers(self.company_id) - proposers
         return approvers
 
     def _check_approver(self):
@@ -993,6 +1003,19 @@ class LibrarySuggestion(models.Model):
                 )
             )
         self._require(reason, self.env._("Say why the suggestion is amended."))
+        if "solution" in values:
+            # What the leader decides is what the unit proposed: an amended
+            # solution would be approved as the amender's, by the amender
+            # perhaps. The leader returns it to the handler instead.
+            awaiting = self.filtered(lambda s: s.state == "approval")[:1]
+            if awaiting:
+                raise UserError(
+                    self.env._(
+                        "%(ref)s awaits the leader's decision: its solution is not amended "
+                        "now. The leader returns it to the handler to change it.",
+                        ref=awaiting.name,
+                    )
+                )
         for suggestion in self:
             lines = []
             for name in sorted(values):
