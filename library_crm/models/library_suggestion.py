@@ -157,6 +157,7 @@ class LibrarySuggestion(models.Model):
     _order = "submission_date desc, id desc"
     _mail_post_access = "read"  # readers post on their own suggestion from the portal
     _primary_email = "email_from"
+    _check_company_auto = True
 
     name = fields.Char(
         string="Reference", required=True, readonly=True, copy=False, default="/", index="trigram"
@@ -220,6 +221,7 @@ class LibrarySuggestion(models.Model):
         string="Responsible Unit",
         index=True,
         tracking=True,
+        check_company=True,
         groups=LIBRARIAN_GROUP,
     )
     user_id = fields.Many2one(
@@ -738,13 +740,17 @@ class LibrarySuggestion(models.Model):
         self._check_role(LIBRARIAN_GROUP)
         self._check_state("new")
         for suggestion in self:
+            # Categories are shared; a unit belongs to one library.
+            default_unit = suggestion.category_id.sudo().default_unit_id.filtered(
+                lambda unit, s=suggestion: unit.company_id == s.company_id
+            )
             suggestion._write_step(
                 {
                     "state": "assessed",
                     "assessment_result": "accepted",
                     "assessed_by_id": self.env.uid,
                     "assessed_date": fields.Datetime.now(),
-                    "unit_id": suggestion.unit_id.id or suggestion.category_id.default_unit_id.id,
+                    "unit_id": suggestion.unit_id.id or default_unit.id,
                 }
             )
         return True

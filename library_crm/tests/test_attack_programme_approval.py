@@ -519,3 +519,126 @@ class TestAttackApprovalHoles(AttackCase):
         self.assertEqual(self.step.mail_template_id, own)
         with self.assertRaises(AccessError):
             self.step.with_user(self.user_leader).write({"mail_template_id": own.id})
+
+
+@tagged("post_install", "-at_install")
+class TestAttackAcrossLibrariesOverJsonRpc(AttackCase, HttpCase):
+    _rpc = TestAttackOverJsonRpc._rpc
+    _assert_refused = TestAttackOverJsonRpc._assert_refused
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.unit_b = cls.env["library.unit"].create(
+            {
+                "name": "Unit of B",
+                "company_id": cls.company_b.id,
+                "leader_id": cls.user_leader_b.id,
+            }
+        )
+        cls.reader_b = cls.env["res.partner"].create(
+            {"name": "Reader of B", "is_reader": True, "company_id": cls.company_b.id}
+        )
+        # A reader's own suggestion, its rejection pending: the reason is the
+        # library's until a leader confirms it.
+        cls.own = cls.env["library.suggestion"].create(
+            {
+                "subject": "Mine",
+                "category_id": cls.category.id,
+                "partner_id": cls.user_portal.partner_id.id,
+            }
+        )
+        cls.own.with_user(cls.user_librarian).action_reject("Secret budget reason")
+
+    def test_other_libraries_records_and_staff_fields(self):
+        sug = "library.suggestion"
+        portal = self.user_portal
+        librarian_wizard = (
+            self.env["library.suggestion.decision"]
+            .with_user(self.user_librarian)
+            .create({"suggestion_id": self.suggestion_b.id, "decision": "reject", "comment": "x"})
+        )
+        cases = [
+            (
+                "unit of B",
+                self.user_manager,
+                "library.unit",
+                "write",
+                [self.unit_b.ids, {"leader_id": self.user_leader.id}],
+                {},
+                ACCESS,
+            ),
+            (
+                "decide B's",
+                self.user_librarian,
+                "library.suggestion.decision",
+                "action_confirm",
+                [librarian_wizard.ids],
+                {},
+                ACCESS,
+            ),
+            (
+                "B's reader",
+                self.user_librarian,
+                "library.reader.entitlement",
+                "create",
+                [[{"partner_id": self.reader_b.id, "service": "study_space"}]],
+                {},
+                ACCESS,
+            ),
+            (
+                "amend B's",
+                self.user_manager,
+                sug,
+                "action_amend",
+                [self.suggestion_b.ids, {"subject": "Renamed"}, "why"],
+                {},
+                ACCESS,
+            ),
+        ]
+        for domain, kwargs in (
+            ([("rejection_reason", "ilike", "Secret")], {"fields": ["subject"]}),
+            ([], {"fields": ["subject"], "order": "rejection_reason"}),
+            ([], {"fields": ["approval_ids", "approved_by_id"]}),
+        ):
+            cases.append(("staff field", portal, sug, "search_read", [domain], kwargs, ACCESS))
+        cases.append(
+            (
+                "group by approver",
+                portal,
+                sug,
+                "formatted_read_group",
+                [[], ["approved_by_id"]],
+                {"aggregates": ["__count"]},
+                ACCESS,
+            )
+        )
+        self._assert_refused(cases)
+        self.assertEqual(self.unit_b.leader_id, self.user_leader_b)
+        self.assertEqual(self.suggestion_b.subject, "Library B's own")
+        self.assertFalse(self.reader_b.sudo().library_entitlement_ids)
+        # The rules still let the reader read their own suggestion.
+        [row] = self._rpc(
+            portal, sug, "search_read", [[("id", "=", self.own.id)]], {"fields": ["subject"]}
+        )
+        self.assertEqual(row["subject"], "Mine")
+
+    def test_hole_a_unit_of_another_library(self):
+        """Hole: a librarian gave a suggestion a unit of another library,
+        whose staff and leader cannot see it."""
+        suggestion = self._new()
+        with self.assertRaises(JsonRpcException) as caught, mute_logger("odoo.http"):
+            self._rpc(
+                self.user_librarian,
+                "library.suggestion",
+                "write",
+                [suggestion.ids, {"unit_id": self.unit_b.id}],
+            )
+        self.assertEqual(str(caught.exception), USER)
+        self.assertFalse(suggestion.unit_id)
+        # Categories are shared: accepting B's suggestion does not give it
+        # the category's unit of another library; B's own unit it takes.
+        self.suggestion_b.action_accept()
+        self.assertRecordValues(self.suggestion_b, [{"state": "assessed", "unit_id": False}])
+        self.suggestion_b.unit_id = self.unit_b
+        self.assertEqual(self.suggestion_b.unit_id, self.unit_b)
