@@ -4,7 +4,7 @@ service programmes and the settings, as a portal reader, a plain internal
 user, a librarian, a manager and leaders: what must be refused is refused
 (table-driven), and the holes found stay closed (one test each)."""
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
@@ -416,6 +416,33 @@ class TestAttackOverJsonRpc(AttackCase, HttpCase):
             self.entitlement, [{"source": "manual", "programme_id": False, "active": True}]
         )
         self.assertEqual(self.step.cadence_days, 0)
+
+    def test_programme_activity_is_completed_by_library_staff_only(self):
+        """A step's activity done (or deleted) marks the step done (or
+        cancelled): outsiders cannot do either."""
+        activity = self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": self.reader.id,
+                "activity_type_id": self.env.ref(
+                    "library_crm.mail_activity_type_programme_checkin"
+                ).id,
+                "user_id": self.user_librarian.id,
+            }
+        )
+        self.log.sudo().write({"activity_id": activity.id})
+        act = "mail.activity"
+        cases = []
+        for user in (self.user_portal, self.user_internal):
+            cases += [
+                ("done", user, act, "action_feedback", [activity.ids], {"feedback": "x"}, ACCESS),
+                ("delete", user, act, "unlink", [activity.ids], {}, ACCESS),
+                ("reassign", user, act, "write", [activity.ids, {"user_id": user.id}], {}, ACCESS),
+            ]
+        self._assert_refused(cases)
+        self.env["library.service.programme.log"]._sync_states(fields.Date.to_date("2026-03-03"))
+        self.assertRecordValues(self.log, [{"state": "open", "activity_id": activity.id}])
+        self.assertEqual(activity.user_id, self.user_librarian)
 
     def test_hole_unit_change_reroutes_the_approval(self):
         """Hole: any librarian moved a suggestion awaiting approval (or a
