@@ -259,6 +259,12 @@ class LibraryServiceProgrammeStep(models.Model):
                 raise ValidationError(self.env._("An activity step needs an activity type."))
             if step.kind == "mail" and not (step.mail_template_id and step.purpose):
                 raise ValidationError(self.env._("A message step needs a template and a purpose."))
+            # The cron renders it as superuser for readers' ids: a template
+            # of another model would render that model's records.
+            if step.mail_template_id and step.mail_template_id.sudo().model != "res.partner":
+                raise ValidationError(
+                    self.env._("A message step's template must be a template for contacts.")
+                )
             if step.kind == "entitlement" and not step.service:
                 raise ValidationError(self.env._("An entitlement step needs a service."))
 

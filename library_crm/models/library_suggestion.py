@@ -133,7 +133,8 @@ EDITABLE_STATES = {
     "solution": ("new", "assessed", "assigned"),
     "reply": OPEN_STATES,
     "user_id": OPEN_STATES,
-    "unit_id": OPEN_STATES,
+    # The unit decides who approves: fixed while a leader decides.
+    "unit_id": tuple(state for state in OPEN_STATES if state not in LEADER_STATES),
 }
 # state -> the subtype a change to it is tracked under.
 STATE_SUBTYPES = {
@@ -156,6 +157,7 @@ class LibrarySuggestion(models.Model):
     _order = "submission_date desc, id desc"
     _mail_post_access = "read"  # readers post on their own suggestion from the portal
     _primary_email = "email_from"
+    _check_company_auto = True
 
     name = fields.Char(
         string="Reference", required=True, readonly=True, copy=False, default="/", index="trigram"
@@ -219,6 +221,7 @@ class LibrarySuggestion(models.Model):
         string="Responsible Unit",
         index=True,
         tracking=True,
+        check_company=True,
         groups=LIBRARIAN_GROUP,
     )
     user_id = fields.Many2one(
@@ -471,6 +474,15 @@ class LibrarySuggestion(models.Model):
                 )
                 if new_value == suggestion[name]:
                     continue  # an unchanged value is no change
+                if name not in AMENDABLE_FIELDS:
+                    raise UserError(
+                        self.env._(
+                            "%(ref)s is %(state)s: %(field)s can no longer be changed.",
+                            ref=suggestion.name,
+                            state=labels[suggestion.state],
+                            field=field._description_string(self.env),
+                        )
+                    )
                 raise UserError(
                     self.env._(
                         "%(ref)s is %(state)s: %(field)s can no longer be changed. "
@@ -658,9 +670,9 @@ class LibrarySuggestion(models.Model):
         self.ensure_one()
         unit = self._approval_unit()
         proposers = self._proposers()
-        approvers = unit._approvers() - proposers
+        approvers = unit._approvers(self.company_id) - proposers
         if not approvers and unit.leader_id:
-            approvers = unit.browse()._approvers() - proposers
+            approvers = unit.browse()._approvers(self.company_id) - proposers
         return approvers
 
     def _check_approver(self):
@@ -728,13 +740,17 @@ class LibrarySuggestion(models.Model):
         self._check_role(LIBRARIAN_GROUP)
         self._check_state("new")
         for suggestion in self:
+            # Categories are shared; a unit belongs to one library.
+            default_unit = suggestion.category_id.sudo().default_unit_id.filtered(
+                lambda unit, s=suggestion: unit.company_id == s.company_id
+            )
             suggestion._write_step(
                 {
                     "state": "assessed",
                     "assessment_result": "accepted",
                     "assessed_by_id": self.env.uid,
                     "assessed_date": fields.Datetime.now(),
-                    "unit_id": suggestion.unit_id.id or suggestion.category_id.default_unit_id.id,
+                    "unit_id": suggestion.unit_id.id or default_unit.id,
                 }
             )
         return True
@@ -993,6 +1009,19 @@ class LibrarySuggestion(models.Model):
                 )
             )
         self._require(reason, self.env._("Say why the suggestion is amended."))
+        if "solution" in values:
+            # What the leader decides is what the unit proposed: an amended
+            # solution would be approved as the amender's, by the amender
+            # perhaps. The leader returns it to the handler instead.
+            awaiting = self.filtered(lambda s: s.state == "approval")[:1]
+            if awaiting:
+                raise UserError(
+                    self.env._(
+                        "%(ref)s awaits the leader's decision: its solution is not amended "
+                        "now. The leader returns it to the handler to change it.",
+                        ref=awaiting.name,
+                    )
+                )
         for suggestion in self:
             lines = []
             for name in sorted(values):

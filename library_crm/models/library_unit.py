@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 
-from .library_rights import check_manager
+from .library_rights import LEADER_GROUP, check_manager
 
 
 class LibraryUnit(models.Model):
@@ -75,14 +75,28 @@ class LibraryUnit(models.Model):
         """Users who may work on this unit's suggestions."""
         return self.member_ids | self.manager_id
 
-    def _approvers(self):
+    def _approvers(self, company=None):
         """Who may approve this unit's solutions: its leader in charge; a
         unit without one (or no unit): every member of the library
-        leadership (the documented fallback)."""
-        if self.leader_id:
-            return self.leader_id
-        group = self.env.ref("library_crm.group_library_leadership").sudo()
-        return group.all_user_ids.filtered(lambda u: u.active and u._is_internal())
+        leadership (the documented fallback). Only active internal leaders
+        of the library (`company`, by default the unit's) decide: a leader
+        in charge who is not one (the user left the leadership, or the
+        manager picked someone else over RPC) falls back too, instead of
+        leaving the solution to nobody."""
+        company = company or self.company_id
+        group = self.env.ref(LEADER_GROUP).sudo()
+        leaders = group.all_user_ids
+
+        def may_decide(user):
+            return (
+                user.active
+                and user._is_internal()
+                and user in leaders
+                and (not company or company in user.company_ids)
+            )
+
+        leader = self.leader_id.sudo().filtered(may_decide)
+        return leader or leaders.filtered(may_decide)
 
     def action_open_suggestions(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
