@@ -210,17 +210,78 @@ KPIS = [
     ("Liaison Contacts", '=PIVOT.VALUE(11,"__count:sum")', "#,##0"),
 ]
 
-# Tables on the dashboard: (row, title, formula)
+STAGES = ["new", "growing", "long_term", "short_term", "lapsed", "never_active"]
+TIERS = ["core", "important", "ordinary"]
+
+# Tables on the dashboard: (row, title, formula, column titles). The
+# pivots spill without their own titles (a pivot's name is not translated):
+# the column titles above them are.
 TABLES = [
-    (16, "Readers by Lifecycle Stage and Value Tier", "=PIVOT(1)"),
-    (28, "Active Readers by Month", "=PIVOT(2, 14)"),
-    (46, "Readers Who Became Long-term, by Previous Stage", "=PIVOT(4)"),
-    (56, "Suggestions", "=PIVOT(5)"),
-    (68, "Satisfaction by Quarter (Answers, Average Score, Satisfaction Rate %)", "=PIVOT(7, 8)"),
-    (80, "NPS by Quarter", "=PIVOT(9, 8)"),
-    (92, "Campaigns: Recipients, Opened and Clicked (%)", "=PIVOT(10, 10)"),
-    (106, "Liaison Coverage: Contacts and Readers per Department", "=PIVOT(11, 20)"),
+    (28, "Active Readers by Month", "=PIVOT(2, 14, TRUE, FALSE)", ["Month", "Readers", "Uses"]),
+    (
+        46,
+        "Readers Who Became Long-term, by Previous Stage",
+        "=PIVOT(4, 10, TRUE, FALSE)",
+        ["Previous Stage", "Readers"],
+    ),
+    (
+        56,
+        "Suggestions",
+        "=PIVOT(5, 12, TRUE, FALSE)",
+        ["State", "Suggestions", "Overdue (%)", "Days to First Reply"],
+    ),
+    (
+        70,
+        "Satisfaction by Quarter",
+        "=PIVOT(7, 8, TRUE, FALSE)",
+        ["Quarter", "Scored Answers", "Average Score (1-5)", "Satisfaction Rate (%)"],
+    ),
+    (
+        82,
+        "NPS by Quarter",
+        "=PIVOT(9, 8, TRUE, FALSE)",
+        ["Quarter", "Responses", "NPS", "Overall (1-5)"],
+    ),
+    (
+        94,
+        "Campaigns",
+        "=PIVOT(10, 10, TRUE, FALSE)",
+        ["Mailing", "Recipients", "Opened (%)", "Clicked (%)"],
+    ),
+    (
+        108,
+        "Liaison Coverage per Department",
+        "=PIVOT(11, 20, TRUE, FALSE)",
+        ["Department", "Contacts Logged", "Readers Reached"],
+    ),
 ]
+
+
+def stage_tier_matrix(cells, styles, row):
+    """Readers by stage (rows) and tier (columns), every cell a PIVOT.VALUE:
+    all stages and tiers always show, in the seeds' order, translated."""
+    cells[f"A{row}"] = '=_t("Readers by Lifecycle Stage and Value Tier")'
+    styles[f"A{row}:F{row}"] = 1
+    header = row + 1
+    cells[f"A{header}"] = '=_t("Lifecycle Stage")'
+    for index, tier in enumerate(TIERS):
+        cells[f"{col(index + 1)}{header}"] = f'=PIVOT.HEADER(1,"value_tier","{tier}")'
+    cells[f"E{header}"] = '=_t("Total")'
+    styles[f"A{header}:E{header}"] = 2
+    for offset, stage in enumerate([*STAGES, None]):
+        line = header + 1 + offset
+        if stage:
+            cells[f"A{line}"] = f'=PIVOT.HEADER(1,"reader_segment","{stage}")'
+            where = f',"reader_segment","{stage}"'
+        else:
+            cells[f"A{line}"] = '=_t("Total")'
+            styles[f"A{line}:E{line}"] = 2
+            where = ""
+        for index, tier in enumerate(TIERS):
+            cells[f"{col(index + 1)}{line}"] = (
+                f'=PIVOT.VALUE(1,"__count:sum"{where},"value_tier","{tier}")'
+            )
+        cells[f"E{line}"] = f'=PIVOT.VALUE(1,"__count:sum"{where})'
 
 
 def col(index):
@@ -262,10 +323,14 @@ def build():
                 },
             }
         )
-    for row, title, formula in TABLES:
+    stage_tier_matrix(cells, styles, 16)
+    for row, title, formula, titles in TABLES:
         cells[f"A{row}"] = f'=_t("{title}")'
         styles[f"A{row}:F{row}"] = 1
-        cells[f"A{row + 1}"] = formula
+        for index, text in enumerate(titles):
+            cells[f"{col(index)}{row + 1}"] = f'=_t("{text}")'
+        styles[f"A{row + 1}:F{row + 1}"] = 2
+        cells[f"A{row + 2}"] = formula
     pivots = {}
     for formula_id, definition in PIVOTS.items():
         pivots[str(formula_id)] = {
@@ -316,7 +381,10 @@ def build():
     return {
         "version": "18.5.10",
         "sheets": [dashboard, data],
-        "styles": {"1": {"bold": True, "fontSize": 16, "textColor": "#01666B"}},
+        "styles": {
+            "1": {"bold": True, "fontSize": 16, "textColor": "#01666B"},
+            "2": {"bold": True, "textColor": "#434343"},
+        },
         "formats": formats,
         "borders": {},
         "revisionId": "START_REVISION",

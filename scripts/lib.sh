@@ -189,21 +189,31 @@ list_db = False
 CONF
 }
 
-# The number of this repository's addons installed on a database.
-addons_installed() {  # $1 = database
-    psql -d "$1" -Atqc "select count(*) from ir_module_module
-        where name in ('library_crm', 'spreadsheet_dashboard_library_crm') and state = 'installed'" \
-        2>/dev/null || echo 0
+# Whether an addon is installed on a database: "installed" or "".
+addon_state() {  # $1 = database, $2 = addon
+    psql -d "$1" -Atqc "select state from ir_module_module where name = '$2'" 2>/dev/null || true
+}
+
+# Odoo arguments that bring a database to this tree: install everything on a
+# new one; else update library_crm and install the bridge if it is missing
+# (-i alone would leave an installed library_crm as it was).
+addon_arguments() {  # $1 = database
+    if [ "$(addon_state "$1" library_crm)" != "installed" ]; then
+        echo "-i $ADDONS"
+    elif [ "$(addon_state "$1" spreadsheet_dashboard_library_crm)" != "installed" ]; then
+        echo "-u $ADDONS -i spreadsheet_dashboard_library_crm"
+    else
+        echo "-u $ADDONS"
+    fi
 }
 
 # Install the addons on a database (without demo data), or update them.
 install_or_update() {  # $1 = config file, $2 = database
-    if [ "$(addons_installed "$2")" != "${#ADDON_DIRS[@]}" ]; then
-        log "installing $ADDONS on $2"
-        odoo_bin -c "$1" -d "$2" -i "$ADDONS" --stop-after-init --log-level=warn
-    else
-        odoo_bin -c "$1" -d "$2" -u "$ADDONS" --stop-after-init --log-level=warn
-    fi
+    local arguments
+    arguments="$(addon_arguments "$2")"
+    log "odoo $arguments on $2"
+    # shellcheck disable=SC2086
+    odoo_bin -c "$1" -d "$2" $arguments --stop-after-init --log-level=warn
 }
 
 odoo_bin() {

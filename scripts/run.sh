@@ -16,14 +16,18 @@ write_odoo_config "$CONF" "$DB" "$PORT"
 # Update the database only when the addon changed since the last run.
 addon_hash="$(cd "$REPO" && find "${ADDON_DIRS[@]}" -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
 stamp="$STATE_DIR/$DB.installed"
-if [ "$(addons_installed "$DB")" != "${#ADDON_DIRS[@]}" ]; then
+arguments="$(addon_arguments "$DB")"
+if [ "$(addon_state "$DB" library_crm)" != "installed" ]; then
     log "installing $ADDONS in $DB with demo data and Chinese (zh_CN)"
-    odoo_bin -c "$CONF" -d "$DB" -i "$ADDONS" --with-demo --load-language=zh_CN \
+    # shellcheck disable=SC2086
+    odoo_bin -c "$CONF" -d "$DB" $arguments --with-demo --load-language=zh_CN \
         --stop-after-init --log-level=warn
     echo "$addon_hash" >"$stamp"
-elif [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$addon_hash" ]; then
-    log "updating $ADDONS in $DB"
-    odoo_bin -c "$CONF" -d "$DB" -u "$ADDONS" --stop-after-init --log-level=warn
+elif [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$addon_hash" ] \
+    || [ "$(addon_state "$DB" spreadsheet_dashboard_library_crm)" != "installed" ]; then
+    log "updating $DB: odoo $arguments"
+    # shellcheck disable=SC2086
+    odoo_bin -c "$CONF" -d "$DB" $arguments --stop-after-init --log-level=warn
     echo "$addon_hash" >"$stamp"
 fi
 

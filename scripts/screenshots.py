@@ -91,7 +91,11 @@ def pdfs(rpc):
         )
     # The period reports print from their wizard, with its default period.
     for model, report, name in (
-        ("library.segment.summary", "library_crm.report_segment_summary", "report_segment_summary"),
+        (
+            "library.segment.summary",
+            "library_crm.report_segment_summary",
+            "report_segment_summary",
+        ),
         ("library.satisfaction.report", "library_crm.report_satisfaction", "report_satisfaction"),
         (
             "library.suggestion.register",
@@ -121,7 +125,7 @@ def login(page, url, db, user, password):
     page.fill("input[name=login]", user)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_url(lambda address: "/web/login" not in address, timeout=30_000)
 
 
 def main():
