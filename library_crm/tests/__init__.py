@@ -24,3 +24,4 @@ from . import test_privacy
 from . import test_multicompany
 from . import test_attack_regressions
 from . import test_workflow
+from . import test_report_subscription
