@@ -120,7 +120,9 @@ class LibraryReportSubscription(models.Model):
         help="The first day the cron sends the next report. A new "
         "subscription sends the period just ended on the next run.",
     )
-    log_ids = fields.One2many("library.report.subscription.log", "subscription_id", readonly=True)
+    log_ids = fields.One2many(
+        "library.report.subscription.log", "subscription_id", string="Sent Reports", readonly=True
+    )
 
     @api.depends("frequency", "last_period_end")
     def _compute_next_run_date(self):
@@ -441,7 +443,6 @@ class LibraryReportSubscription(models.Model):
             "readers": data["readers"],
             "contacted": data["contacted"],
             "share": data["share"],
-            "year": period_end.year,
         }
 
 
