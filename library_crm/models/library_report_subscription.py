@@ -147,12 +147,18 @@ class LibraryReportSubscription(models.Model):
                     self.env._("Only a scorecard subscription has a department.")
                 )
 
-    @api.constrains("user_id")
+    @api.constrains("user_id", "company_id")
     def _check_user(self):
         for subscription in self:
             if not subscription.user_id.has_group(MANAGER_GROUP):
                 raise ValidationError(
                     self.env._("Reports are sent on behalf of a library manager.")
+                )
+            if subscription.company_id not in subscription.user_id.sudo().company_ids:
+                raise ValidationError(
+                    self.env._(
+                        "Reports are sent on behalf of a manager of the subscription's company."
+                    )
                 )
 
     @api.constrains("recipient_ids", "report_kind", "department_id")

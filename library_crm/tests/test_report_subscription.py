@@ -248,6 +248,47 @@ class TestReportSubscription(SubscriptionCommon, LibraryCrmCase):
 
 
 @tagged("post_install", "-at_install")
+class TestReportSubscriptionCompanies(SubscriptionCommon, LibraryCrmCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_subscriptions()
+        cls.company_b = cls.env["res.company"].create({"name": "Library B"})
+        cls.manager_b = cls._new_user(
+            "lib_manager_b",
+            "library_crm.group_library_manager",
+            company_id=cls.company_b.id,
+            company_ids=[(6, 0, cls.company_b.ids)],
+            email="manager.b@example.edu",
+        )
+
+    def test_each_library_sees_its_own_subscriptions(self):
+        ours = self._subscription()
+        Subscription = self.env["library.report.subscription"]
+        theirs = (
+            Subscription.with_user(self.manager_b)
+            .with_company(self.company_b)
+            .create(
+                {
+                    "name": "Library B monthly",
+                    "report_kind": "segment_summary",
+                    "recipient_ids": [(6, 0, self.manager_b.partner_id.ids)],
+                }
+            )
+        )
+        self.assertEqual(theirs.company_id, self.company_b)
+        visible = Subscription.with_user(self.manager_b).search(
+            [("id", "in", (ours | theirs).ids)]
+        )
+        self.assertEqual(visible, theirs)
+        with self.assertRaises(AccessError):
+            ours.with_user(self.manager_b).action_send_now()
+        # Sent on behalf of a manager of the subscription's company only.
+        with self.assertRaises(ValidationError):
+            self._subscription(user_id=self.manager_b.id)
+
+
+@tagged("post_install", "-at_install")
 class TestReportSubscriptionOverRpc(SubscriptionCommon, LibraryCrmHttpCase):
     @classmethod
     def setUpClass(cls):
