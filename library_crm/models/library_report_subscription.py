@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 from psycopg2 import errors
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from .library_rights import MANAGER_GROUP, check_manager
@@ -253,16 +253,34 @@ class LibraryReportSubscription(models.Model):
             },
         }
 
+    def _check_sent_fields(self, vals):
+        """What was sent is the sending's record: over RPC a manager could
+        otherwise set it (readonly= protects the form only)."""
+        if not self.env.su and vals.keys() & {"last_period_end", "next_run_date"}:
+            raise AccessError(self.env._("What was sent is recorded by the sending only."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_sent_fields(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_sent_fields(vals)
+        return super().write(vals)
+
     @api.model
-    def _cron_send(self, today=None):
+    def _cron_send(self, today=None, commit=False):
         """Send every due subscription the period just ended, once: a row
         lock taken with SKIP LOCKED keeps a concurrent run off a
         subscription being sent, and the log's unique index refuses a period
         already sent by a run whose snapshot predates the other's commit.
+        The cron's run (commit=True) commits after each subscription.
         Returns the logs created."""
         today = today or fields.Date.context_today(self)
         sent = self.env["library.report.subscription.log"]
-        for subscription in self.sudo().search([("next_run_date", "<=", today)]):
+        due = self.sudo().search([("next_run_date", "<=", today)])
+        for index, subscription in enumerate(due):
             period = period_just_ended(today, subscription.frequency)
             if subscription.last_period_end and subscription.last_period_end >= period[1]:
                 continue
@@ -281,6 +299,8 @@ class LibraryReportSubscription(models.Model):
                     subscription.id,
                     subscription.name,
                 )
+            if commit:
+                self.env["ir.cron"]._commit_progress(1, remaining=len(due) - index - 1)
         return sent
 
     def _send_locked(self, period):

@@ -321,6 +321,13 @@ class TestReportSubscriptionOverRpc(SubscriptionCommon, LibraryCrmHttpCase):
             ),
             ("library.report.subscription.log", "search_read", [[]]),
         ]
+        # Not even a manager rewrites what was sent.
+        for values in ({"last_period_end": "2099-12-31"}, {"next_run_date": "2099-12-31"}):
+            with self.subTest(values=values):
+                with self.assertRaises(JsonRpcException) as caught:
+                    self._rpc(self.user_manager, Model, "write", [subscription.ids, values])
+                self.assertEqual(str(caught.exception), "odoo.exceptions.AccessError")
+        self.assertFalse(subscription.last_period_end)
         for user in (self.user_portal, self.user_internal, self.user_librarian):
             for model, method, args in calls:
                 with self.subTest(user=user.login, method=method):
