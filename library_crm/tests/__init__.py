@@ -27,3 +27,13 @@ from . import test_multicompany
 from . import test_attack_regressions
 from . import test_workflow
 from . import test_service_rating
+from . import test_report_subscription
+from . import test_annual_statistics
+from . import test_attack_programme_approval
+from . import test_demo_usage
+from . import test_lifecycle
+from . import test_portal_home
+from . import test_report_layout
+from . import test_service_programme
+from . import test_settings
+from . import test_suggestion_approval
