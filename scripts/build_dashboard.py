@@ -267,7 +267,8 @@ def stage_tier_matrix(cells, styles, row):
     for index, tier in enumerate(TIERS):
         cells[f"{col(index + 1)}{header}"] = f'=PIVOT.HEADER(1,"value_tier","{tier}")'
     cells[f"E{header}"] = '=_t("Total")'
-    styles[f"A{header}:E{header}"] = 2
+    styles[f"A{header}"] = 2
+    styles[f"B{header}:E{header}"] = 3
     for offset, stage in enumerate([*STAGES, None]):
         line = header + 1 + offset
         if stage:
@@ -329,7 +330,8 @@ def build():
         styles[f"A{row}:F{row}"] = 1
         for index, text in enumerate(titles):
             cells[f"{col(index)}{row + 1}"] = f'=_t("{text}")'
-        styles[f"A{row + 1}:F{row + 1}"] = 2
+        styles[f"A{row + 1}"] = 2
+        styles[f"B{row + 1}:F{row + 1}"] = 3
         cells[f"A{row + 2}"] = formula
     pivots = {}
     for formula_id, definition in PIVOTS.items():
@@ -384,6 +386,7 @@ def build():
         "styles": {
             "1": {"bold": True, "fontSize": 16, "textColor": "#01666B"},
             "2": {"bold": True, "textColor": "#434343"},
+            "3": {"bold": True, "textColor": "#434343", "align": "right"},
         },
         "formats": formats,
         "borders": {},
