@@ -198,8 +198,16 @@ class LibraryInteraction(models.Model):
                 continue
             asked.add(interaction.partner_id.id)
             interaction.sudo().rating_requested_date = now
-            interaction.rating_send_request(
-                template, lang=interaction.partner_id.lang, force_send=False
+            # Mailed to the reader only, never posted on the service: the
+            # link's token is the reader's, and staff read the chatter.
+            template.with_context(lang=interaction.partner_id.lang).send_mail(
+                interaction.id,
+                email_values={
+                    "model": False,
+                    "res_id": False,
+                    "author_id": interaction.company_id.partner_id.id
+                    or self.env.company.partner_id.id,
+                },
             )
 
     def rating_apply(

@@ -37,3 +37,4 @@ from . import test_report_layout
 from . import test_service_programme
 from . import test_settings
 from . import test_suggestion_approval
+from . import test_attack_today
