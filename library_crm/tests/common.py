@@ -27,7 +27,11 @@ class LibraryCrmCommon:
     @classmethod
     def _new_user(cls, login, groups, name=None, **values):
         """A test user with a known password, for roles the shared users do
-        not cover (a second portal user, another company, Email Marketing)."""
+        not cover (a second portal user, another company, Email Marketing).
+        In English unless told otherwise: a database built with demo data
+        and Chinese gives new users Chinese, and the tests that read texts
+        read the English source (those about Chinese set it themselves)."""
+        values.setdefault("lang", "en_US")
         return new_test_user(
             cls.env,
             login=login,

@@ -91,7 +91,9 @@ class TestDepartmentWritesItsReview(LibraryCrmHttpCase):
         # Another portal user holding the e-mailed link is not the contact.
         self.authenticate_as(self.other_dean)
         page = self.url_open(self.review.get_portal_url())
-        self.assertIn("Only the department contact", page.text)
+        # The notice names the contact (in the page's language); no form.
+        self.assertIn(self.user_portal.partner_id.name, page.text)
+        self.assertIn('role="status"', page.text)
         self.assertNotIn('name="summary"', page.text)
         form = {"csrf_token": Request.csrf_token(self), "summary": "Hijack"}
         form.update(dict.fromkeys(SCORES, "1"))

@@ -24,7 +24,7 @@ class SubscriptionCommon:
         cls.contact_cs.email = "dean.cs@example.edu"
         cls.dept_cs.contact_ids = [(4, cls.contact_cs.id)]
         cls.school_contact = cls.env["res.partner"].create(
-            {"name": "Dean of Science", "email": "dean.science@example.edu"}
+            {"name": "Dean of Science", "email": "dean.science@example.edu", "lang": "en_US"}
         )
         cls.school.contact_ids = [(4, cls.school_contact.id)]
         cls.outsider = cls.env["res.partner"].create(
