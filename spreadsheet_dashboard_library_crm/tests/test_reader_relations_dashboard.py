@@ -171,6 +171,9 @@ class TestReaderRelationsDashboard(LibraryCrmHttpCase):
         self.authenticate_as(self.user_internal)
         response = self.url_open(f"/spreadsheet/dashboard/data/{self.dashboard.id}")
         self.assertNotEqual(response.status_code, 200)
+        # In Chinese, as the library works (the data carries the user's locale).
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.user_librarian.lang = "zh_CN"
         self.authenticate_as(self.user_librarian)
         response = self.url_open(f"/spreadsheet/dashboard/data/{self.dashboard.id}")
         self.assertEqual(response.status_code, 200)
