@@ -82,7 +82,7 @@ class LibraryCrmPortal(CustomerPortal):
             return request.redirect("/my")
         rating_token = (
             suggestion._rating_get_access_token()
-            if suggestion.state in ("done", "closed")
+            if suggestion.reader_state in ("done", "closed")
             and suggestion.partner_id
             and not suggestion.rating_last_value
             else None

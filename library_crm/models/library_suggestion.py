@@ -66,6 +66,9 @@ SUGGESTION_STATES = [
     ("closed", "Closed"),
     ("rejected", "Not Adopted"),
 ]
+# What the reader sees: every state but the pending rejection, which shows
+# as the state it was decided from.
+READER_STATES = [item for item in SUGGESTION_STATES if item[0] != "reject_pending"]
 # The states in the order a suggestion goes through them.
 PROGRESS_ORDER = [
     "new",
@@ -183,6 +186,9 @@ class LibrarySuggestion(models.Model):
         string="Reader's Department",
     )
     reader_category = fields.Selection(related="partner_id.reader_category", store=True)
+    # The working state is staff's: a rejection decided at assessment waits
+    # for a leader (reject_pending) and the reader must not learn of it before
+    # the leader confirms, not even over RPC. Readers read reader_state.
     state = fields.Selection(
         SUGGESTION_STATES,
         default="new",
@@ -191,6 +197,15 @@ class LibrarySuggestion(models.Model):
         copy=False,
         tracking=True,
         group_expand="_read_group_expand_states",
+        groups=LIBRARIAN_GROUP,
+    )
+    reader_state = fields.Selection(
+        READER_STATES,
+        string="Status for the Reader",
+        compute="_compute_reader_state",
+        store=True,
+        help="Where the suggestion stands as the reader sees it: a rejection waiting for "
+        "a leader's confirmation still shows as received or assessed.",
     )
     is_open = fields.Boolean(compute="_compute_is_open", store=True)
     submission_date = fields.Datetime(
@@ -354,6 +369,14 @@ class LibrarySuggestion(models.Model):
         return [
             code for code, _label in SUGGESTION_STATES if code in OPEN_STATES or code in states
         ]
+
+    @api.depends("state", "assessment_result")
+    def _compute_reader_state(self):
+        for suggestion in self:
+            if suggestion.state == "reject_pending":
+                suggestion.reader_state = "assessed" if suggestion.assessment_result else "new"
+            else:
+                suggestion.reader_state = suggestion.state
 
     @api.depends("state")
     def _compute_is_open(self):
@@ -1194,12 +1217,9 @@ class LibrarySuggestion(models.Model):
 
     def _portal_progress(self):
         """The reader's view of where the suggestion stands: (step, reached)."""
-        if self.state == "reject_pending":
-            # Under review: nothing of the pending rejection shows.
-            position = PROGRESS_ORDER.index("assessed" if self.assessment_result else "new")
-            reached = set(PROGRESS_ORDER[: position + 1])
-        elif self.state in PROGRESS_ORDER and self.assessment_result in (False, "accepted"):
-            position = PROGRESS_ORDER.index(self.state)
+        # reader_state: nothing of a pending rejection shows.
+        if self.reader_state in PROGRESS_ORDER and self.assessment_result in (False, "accepted"):
+            position = PROGRESS_ORDER.index(self.reader_state)
             reached = set(PROGRESS_ORDER[: position + 1])
         else:
             # Closed at assessment or not adopted: assessed and answered.
@@ -1214,10 +1234,9 @@ class LibrarySuggestion(models.Model):
 
     def _portal_state_label(self):
         """The state as the reader sees it: a rejection waiting for the
-        leader's confirmation is still under review."""
-        if self.state == "reject_pending":
-            return self.env._("Under Review")
-        return dict(self._fields["state"]._description_selection(self.env))[self.state]
+        leader's confirmation shows as the state it was decided from."""
+        labels = dict(self._fields["reader_state"]._description_selection(self.env))
+        return labels[self.reader_state]
 
     def _anonymised_reader(self):
         """How the public page names the reader."""

@@ -10,9 +10,11 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 
+from .common import LibraryCrmHttpCase
 from .test_rpc_security import HOSTILE_CONTEXT
 from .test_suggestion import SuggestionCase
 
+SUGGESTION = "library.suggestion"
 APPROVAL_ACTIVITY = "library_crm.mail_activity_suggestion_approval"
 
 
@@ -165,7 +167,8 @@ class TestLeadershipApproval(ApprovalCase):
         self.assertEqual(self._approval_activities(suggestion).user_id, self.user_leader)
         # The reader sees it under review.
         as_reader = suggestion.with_user(self.user_portal).sudo(False)
-        self.assertEqual(suggestion._portal_state_label(), "Under Review")
+        self.assertEqual(as_reader.reader_state, "new")
+        self.assertEqual(suggestion._portal_state_label(), "Received")
         self.assertEqual(
             [reached for _label, reached in as_reader._portal_progress()],
             [True, False, False, False, False],
@@ -214,6 +217,9 @@ class TestLeadershipApproval(ApprovalCase):
 
 @tagged("post_install", "-at_install")
 class TestLeadershipApprovalOverJsonRpc(ApprovalCase, HttpCase):
+    rpc_context = HOSTILE_CONTEXT
+    _rpc = LibraryCrmHttpCase._rpc
+
     def _call(self, user, method, suggestion, *args):
         self.authenticate_as(user)
         return self.make_jsonrpc_request(
@@ -242,3 +248,50 @@ class TestLeadershipApprovalOverJsonRpc(ApprovalCase, HttpCase):
         self.assertEqual(suggestion.state, "approved")
         self.assertIs(self._call(self.user_leader, "action_confirm_rejection", pending), True)
         self.assertEqual(pending.state, "rejected")
+
+    def test_the_reader_cannot_learn_of_a_pending_rejection_over_json_rpc(self):
+        """Hole: the reader read state = reject_pending of their own
+        suggestion over RPC before any leader confirmed the rejection. The
+        working state is librarians' now; the reader reads reader_state,
+        which shows the state the rejection was decided from."""
+        portal = self.user_portal
+        suggestion = self._new(partner_id=portal.partner_id.id)
+        suggestion.with_user(self.user_librarian).action_accept()
+        suggestion.with_user(self.user_librarian).action_reject("Out of budget.")
+        self.assertEqual(suggestion.state, "reject_pending")
+        ids = suggestion.ids
+        refused = [
+            ("read", [ids, ["state"]], {}),
+            ("search_read", [[("state", "=", "reject_pending")], ["name"]], {}),
+            ("search_count", [[("state", "=", "reject_pending")]], {}),
+            ("web_read_group", [], {"domain": [], "groupby": ["state"]}),
+            ("read", [ids, ["rejection_reason"]], {}),
+        ]
+        for method, args, kwargs in refused:
+            with self.subTest(method=method, args=args):
+                with self.assertRaises(JsonRpcException) as caught:
+                    self._rpc(portal, SUGGESTION, method, args, kwargs)
+                self.assertEqual(str(caught.exception), "odoo.exceptions.AccessError")
+        (values,) = self._rpc(portal, SUGGESTION, "read", [ids, ["reader_state", "name"]])
+        self.assertEqual(values["reader_state"], "assessed")
+        # Nor does the chatter tell: no tracking value of the state reaches them.
+        messages = self._rpc(
+            portal,
+            "mail.message",
+            "search_read",
+            [
+                [("model", "=", "library.suggestion"), ("res_id", "=", suggestion.id)],
+                ["body", "subject", "preview"],
+            ],
+        )
+        self.assertTrue(messages, "the reader reads the suggestion's public messages")
+        self.assertNotIn("reject_pending", str(messages))
+        self.assertNotIn("Rejection Pending", str(messages))
+        self.assertNotIn("Out of budget.", str(messages))
+        # A librarian still reads the working state; once the leader
+        # confirms, the reader sees the rejection.
+        (staff,) = self._rpc(self.user_librarian, SUGGESTION, "read", [ids, ["state"]])
+        self.assertEqual(staff["state"], "reject_pending")
+        suggestion.with_user(self.user_leader).action_confirm_rejection("Agreed.")
+        (values,) = self._rpc(portal, SUGGESTION, "read", [ids, ["reader_state"]])
+        self.assertEqual(values["reader_state"], "rejected")

@@ -274,9 +274,12 @@ class TestSuggestionPublicationAndPortalFields(SuggestionCase):
     def test_portal_reader_cannot_read_internal_fields(self):
         suggestion = self._done(partner_id=self.user_portal.partner_id.id)
         as_reader = suggestion.with_user(self.user_portal)
-        values = as_reader.read(["name", "subject", "state", "reply", "reply_deadline"])[0]
+        values = as_reader.read(["name", "subject", "reader_state", "reply", "reply_deadline"])[0]
         self.assertIn("Done.", values["reply"])
+        self.assertEqual(values["reader_state"], "done")
         internal = [
+            "state",
+            "rejection_reason",
             "solution",
             "approval_comment",
             "approval_ids",
