@@ -133,4 +133,20 @@ class LibraryCrmCase(LibraryCrmCommon, TransactionCase):
 
 
 class LibraryCrmHttpCase(LibraryCrmCommon, HttpCase):
-    pass
+    # The context every _rpc call sends: a test class sets the keys it
+    # hopes grant a right (none may); ``context=`` adds keys for one call.
+    rpc_context = {}
+
+    def _rpc(self, user, model, method, args, kwargs=None, context=None):
+        """Call model.method(*args, **kwargs) as `user` over JSON-RPC
+        (/web/dataset/call_kw), as the web client and any script do."""
+        self.authenticate_as(user)
+        return self.make_jsonrpc_request(
+            f"/web/dataset/call_kw/{model}/{method}",
+            {
+                "model": model,
+                "method": method,
+                "args": args,
+                "kwargs": dict(kwargs or {}, context=dict(self.rpc_context, **(context or {}))),
+            },
+        )

@@ -273,13 +273,6 @@ class TestAnnualStatisticsHttp(AnnualStatisticsCommon, LibraryCrmHttpCase):
         super().setUpClass()
         cls._setup_annual()
 
-    def _rpc(self, user, model, method, args, kwargs=None):
-        self.authenticate_as(user)
-        return self.make_jsonrpc_request(
-            f"/web/dataset/call_kw/{model}/{method}",
-            {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-        )
-
     def test_xlsx_export_has_the_figures(self):
         """Odoo's own list export (the Export button, grouped as in the
         pivot) writes the department's figures to an XLSX file, for a

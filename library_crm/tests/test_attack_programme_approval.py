@@ -10,6 +10,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
+from .common import LibraryCrmHttpCase
 from .test_suggestion_approval import ApprovalCase
 
 # Context keys a caller may send to look privileged: none grants anything.
@@ -80,17 +81,8 @@ class AttackCase(ApprovalCase):
 
 @tagged("post_install", "-at_install")
 class TestAttackOverJsonRpc(AttackCase, HttpCase):
-    def _rpc(self, user, model, method, args, kwargs=None, context=None):
-        self.authenticate_as(user)
-        return self.make_jsonrpc_request(
-            f"/web/dataset/call_kw/{model}/{method}",
-            {
-                "model": model,
-                "method": method,
-                "args": args,
-                "kwargs": dict(kwargs or {}, context=dict(HOSTILE, **(context or {}))),
-            },
-        )
+    rpc_context = HOSTILE
+    _rpc = LibraryCrmHttpCase._rpc
 
     def _assert_refused(self, cases):
         """cases: (label, user, model, method, args, kwargs, expected errors)."""
@@ -550,7 +542,8 @@ class TestAttackApprovalHoles(AttackCase):
 
 @tagged("post_install", "-at_install")
 class TestAttackAcrossLibrariesOverJsonRpc(AttackCase, HttpCase):
-    _rpc = TestAttackOverJsonRpc._rpc
+    rpc_context = HOSTILE
+    _rpc = LibraryCrmHttpCase._rpc
     _assert_refused = TestAttackOverJsonRpc._assert_refused
 
     @classmethod

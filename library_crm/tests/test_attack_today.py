@@ -14,22 +14,12 @@ HOSTILE = {"active_test": False, "bypass": True}
 
 @tagged("post_install", "-at_install")
 class TestAttackToday(ServiceRatingCommon, LibraryCrmHttpCase):
+    rpc_context = HOSTILE
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_service_rating()
-
-    def _rpc(self, user, model, method, args, kwargs=None):
-        self.authenticate_as(user)
-        return self.make_jsonrpc_request(
-            f"/web/dataset/call_kw/{model}/{method}",
-            {
-                "model": model,
-                "method": method,
-                "args": args,
-                "kwargs": dict(kwargs or {}, context=HOSTILE),
-            },
-        )
 
     def test_rating_link_is_not_readable_in_the_chatter(self):
         """Hole: the rating request was posted as a note on the service, its

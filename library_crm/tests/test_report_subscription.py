@@ -290,22 +290,12 @@ class TestReportSubscriptionCompanies(SubscriptionCommon, LibraryCrmCase):
 
 @tagged("post_install", "-at_install")
 class TestReportSubscriptionOverRpc(SubscriptionCommon, LibraryCrmHttpCase):
+    rpc_context = {"active_test": False, "bypass": True}
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_subscriptions()
-
-    def _rpc(self, user, model, method, args, kwargs=None):
-        self.authenticate_as(user)
-        return self.make_jsonrpc_request(
-            f"/web/dataset/call_kw/{model}/{method}",
-            {
-                "model": model,
-                "method": method,
-                "args": args,
-                "kwargs": dict(kwargs or {}, context={"active_test": False, "bypass": True}),
-            },
-        )
 
     def test_only_managers_reach_subscriptions(self):
         subscription = self._subscription()

@@ -5,14 +5,18 @@ from datetime import timedelta
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+from odoo.tests.common import JsonRpcException
 
 from odoo.addons.library_crm.tests.common import LibraryCrmHttpCase
 
+SHARE = "spreadsheet.dashboard.share"
 DASHBOARD = "spreadsheet_dashboard_library_crm.spreadsheet_dashboard_reader_relations"
 
 
 @tagged("post_install", "-at_install")
 class TestReaderRelationsDashboard(LibraryCrmHttpCase):
+    rpc_context = {"active_test": False, "bypass": True}
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -178,6 +182,51 @@ class TestReaderRelationsDashboard(LibraryCrmHttpCase):
         response = self.url_open(f"/spreadsheet/dashboard/data/{self.dashboard.id}")
         self.assertEqual(response.status_code, 200)
         self.assertEqual(len(response.json()["snapshot"]["pivots"]), 12)
+
+    def test_only_a_manager_shares_it(self):
+        """A share is a public copy anyone with the link reads without
+        logging in: a librarian reads the dashboard but does not hand it
+        outside; a manager does."""
+        # Spreadsheets carry the user's locale: the library works in Chinese.
+        self.env["res.lang"]._activate_lang("zh_CN")
+        (self.user_librarian | self.user_internal | self.user_manager).lang = "zh_CN"
+        vals = {"dashboard_id": self.dashboard.id, "spreadsheet_data": "{}"}
+        other = self.env["spreadsheet.dashboard"].create(
+            {
+                "name": "Another dashboard",
+                "dashboard_group_id": self.dashboard.dashboard_group_id.id,
+                "group_ids": [(6, 0, self.env.ref("base.group_user").ids)],
+            }
+        )
+        for user in (self.user_librarian, self.user_internal):
+            with self.subTest(user=user.login):
+                with self.assertRaises(JsonRpcException) as caught:
+                    self._rpc(user, SHARE, "action_get_share_url", [vals])
+                self.assertEqual(str(caught.exception), "odoo.exceptions.AccessError")
+                with self.assertRaises(JsonRpcException) as caught:
+                    self._rpc(user, SHARE, "create", [[vals]])
+                self.assertEqual(str(caught.exception), "odoo.exceptions.AccessError")
+        # Sharing another dashboard, then pointing the share at this one.
+        share_id = self._rpc(
+            self.user_librarian, SHARE, "create", [[dict(vals, dashboard_id=other.id)]]
+        )[0]
+        with self.assertRaises(JsonRpcException) as caught:
+            self._rpc(
+                self.user_librarian,
+                SHARE,
+                "write",
+                [[share_id], {"dashboard_id": self.dashboard.id}],
+            )
+        self.assertEqual(str(caught.exception), "odoo.exceptions.AccessError")
+        Share = self.env["spreadsheet.dashboard.share"].sudo()
+        self.assertFalse(Share.search([("dashboard_id", "=", self.dashboard.id)]))
+        url = self._rpc(self.user_manager, SHARE, "action_get_share_url", [vals])
+        share = Share.search([("dashboard_id", "=", self.dashboard.id)])
+        self.assertEqual(share.create_uid, self.user_manager)
+        self.assertTrue(url.endswith(f"/dashboard/share/{share.id}/{share.access_token}"))
+        self.logout()
+        response = self.url_open(f"/dashboard/data/{share.id}/{share.access_token}")
+        self.assertEqual(response.status_code, 200)
 
     def test_dashboard_tour(self):
         """The dashboard as a librarian sees it: every figure, evaluated in
