@@ -1,7 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Whole-system checks: a real Odoo server on the test database, driven from
 outside over JSON-RPC like any external client. scripts/test.sh sets the
-environment; the server is started here and stopped after the session."""
+environment; the server is started here and stopped after the session.
+
+The server runs as in production: prefork HTTP workers and the evented
+process (websocket bus) on its own port."""
 
 import os
 import socket
@@ -29,6 +32,7 @@ def odoo_server(tmp_path_factory):
     if not conf or not database:
         pytest.fail("run through scripts/test.sh: LIBRARY_CRM_ODOO_CONF/_TEST_DB unset")
     port = _free_port()
+    gevent_port = _free_port()
     log_path = tmp_path_factory.mktemp("odoo") / "server.log"
     command = [
         os.environ.get("LIBRARY_CRM_PYTHON", sys.executable),
@@ -40,9 +44,15 @@ def odoo_server(tmp_path_factory):
         f"--db-filter=^{database}$",
         "--http-interface=127.0.0.1",
         f"--http-port={port}",
-        "--workers=0",
+        "--workers=2",
+        f"--gevent-port={gevent_port}",
+        # A worker is killed past these; a shared 2-core machine is slow.
+        "--limit-time-cpu=600",
+        "--limit-time-real=1200",
         "--max-cron-threads=0",
         "--log-level=warn",
+        # Which processes started (HTTP workers, evented process).
+        "--log-handler=odoo.service.server:INFO",
     ]
     with open(log_path, "wb") as log:
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -53,14 +63,28 @@ def odoo_server(tmp_path_factory):
             if server.poll() is not None:
                 pytest.fail(f"Odoo exited early:\n{log_path.read_text()[-3000:]}")
             try:
-                if requests.get(f"{url}/web/health", timeout=2).ok:
+                if (
+                    requests.get(f"{url}/web/health", timeout=10).ok
+                    and requests.get(
+                        f"http://127.0.0.1:{gevent_port}/websocket/health", timeout=10
+                    ).ok
+                ):
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
+                # Not listening yet, or a worker still loading the registry.
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("Odoo did not answer /web/health within 120 s")
+                pytest.fail(
+                    "Odoo's workers or its evented process did not answer within 120 s:\n"
+                    f"{log_path.read_text()[-3000:]}"
+                )
             time.sleep(0.5)
-        yield {"url": url, "db": database}
+        yield {
+            "url": url,
+            "db": database,
+            "gevent_url": f"http://127.0.0.1:{gevent_port}",
+            "log": log_path,
+        }
     finally:
         server.terminate()
         try:
