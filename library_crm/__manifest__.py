@@ -4,7 +4,7 @@
     "summary": "Reader relationship management for libraries: readers, "
     "departments, liaison librarians, usage and segments, suggestions, satisfaction, "
     "campaigns",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Services/Library",
     "website": "https://github.com/library-crm/library_crm",
     "author": "library_crm contributors",

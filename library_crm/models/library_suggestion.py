@@ -1144,6 +1144,13 @@ class LibrarySuggestion(models.Model):
         subtype_xmlid=None,
         notify_delay_send=False,
     ):
+        """The reader rates through the link they received: Odoo's rating
+        route applies it as superuser. No caller rates a suggestion over RPC,
+        whatever their rights."""
+        if not self.env.su:
+            raise AccessError(
+                self.env._("A suggestion is rated by its reader, through the link they received.")
+            )
         rating = super().rating_apply(
             rate,
             token=token,

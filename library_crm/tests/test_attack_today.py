@@ -3,6 +3,7 @@
 subscriptions and their sent PDFs. Each hole found has its regression test
 here; the refusals that already held are kept in one table."""
 
+from odoo import http
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 
@@ -132,3 +133,46 @@ class TestAttackToday(ServiceRatingCommon, LibraryCrmHttpCase):
                     continue
                 # A search filtered to nothing is a refusal too.
                 self.assertEqual(result, [], f"{label} must be refused")
+
+    def test_nobody_rates_a_suggestion_in_the_readers_name(self):
+        """Hole: a suggestion's rating token was readable by any employee
+        (rating.rating), its value writable, and rating_apply callable over
+        RPC: a librarian rated a suggestion 1/5 in the reader's name, which
+        fed the reader's satisfaction and raised a low-rating follow-up."""
+        category = self.env["library.suggestion.category"].create({"name": "Attack ratings"})
+        suggestion = self.env["library.suggestion"].create(
+            {
+                "partner_id": self.reader.id,
+                "category_id": category.id,
+                "subject": "A quiet reading room",
+                "description": "<p>Please.</p>",
+            }
+        )
+        token = suggestion.sudo()._rating_get_access_token()
+        rating = self.env["rating.rating"].sudo().search([("access_token", "=", token)])
+        calls = [
+            ("rating.rating", "read", [rating.ids, ["access_token"]], None),
+            ("rating.rating", "search", [[("access_token", "=", token)]], None),
+            ("rating.rating", "write", [rating.ids, {"rating": 1, "consumed": True}], None),
+            ("library.suggestion", "rating_apply", [suggestion.ids, 1], {"token": token}),
+        ]
+        for user in (self.user_librarian, self.user_manager, self.user_internal):
+            for model, method, args, kwargs in calls:
+                with self.subTest(user=user.login, method=method):
+                    with self.assertRaises(JsonRpcException) as caught:
+                        self._rpc(user, model, method, args, kwargs)
+                    self.assertEqual(str(caught.exception), "odoo.exceptions.AccessError")
+        self.assertFalse(rating.consumed)
+        # Librarians still read the rating itself (the suggestion's Rating button).
+        (values,) = self._rpc(
+            self.user_librarian, "rating.rating", "read", [rating.ids, ["rating", "res_id"]]
+        )
+        self.assertEqual(values["res_id"], suggestion.id)
+        # The reader's own link still rates.
+        self.logout()
+        response = self.url_open(
+            f"/rate/{token}/submit_feedback",
+            data={"rate": 5, "feedback": "Thank you", "csrf_token": http.Request.csrf_token(self)},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual((rating.rating, rating.consumed), (5, True))

@@ -123,7 +123,9 @@ class TestServiceRating(ServiceRatingCommon, LibraryCrmCase):
                 if user == self.user_portal:
                     continue
                 Rating = self.env["rating.rating"].with_user(user)
-                self.assertFalse(Rating.search([("access_token", "=", token)]))
+                self.assertFalse(Rating.search([("res_model", "=", "library.interaction")]))
+                with self.assertRaises(AccessError):
+                    Rating.search([("access_token", "=", token)])
                 with self.assertRaises(AccessError):
                     rating.with_user(user).read(["access_token"])
                 with self.assertRaises(AccessError):
