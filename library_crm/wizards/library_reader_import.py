@@ -192,6 +192,11 @@ class LibraryReaderImport(models.TransientModel):
     # ------------------------------------------------------------------
 
     @api.model
+    def _cell(self, value):
+        """A cell's text, for the other imports that read files like this one."""
+        return _cell_text(value)
+
+    @api.model
     def _iter_rows(self, content, width=None):
         """Yield (row number, cell values, error) for the rows of a CSV or
         XLSX file; error is None, or "quote" or "long" for a CSV line that
