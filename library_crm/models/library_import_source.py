@@ -54,6 +54,8 @@ KINDS = [
     ("readers", "Reader Roster"),
     ("usage", "Usage"),
     ("new_titles", "New Titles"),
+    ("departments", "Departments"),
+    ("majors", "Majors"),
 ]
 LOCATIONS = [
     ("folder", "Server Folder"),
@@ -222,9 +224,11 @@ class LibraryImportSource(models.Model):
     def _check_location(self):
         for source in self:
             if source.location == "sql":
-                if source.kind not in ("readers", "usage"):
+                if source.kind == "new_titles":
                     raise ValidationError(
-                        self.env._("A database source carries readers or usage.")
+                        self.env._(
+                            "A database source carries readers, usage, departments or majors."
+                        )
                     )
                 if source.query and not QUERY_START_RE.match(source.query):
                     raise ValidationError(
@@ -486,7 +490,12 @@ class LibraryImportSource(models.Model):
         if kind == "readers":
             result = self.env["library.reader.import"]._import_content(data)
         else:
-            result = self.env["library.new.title"]._import_table_content(data)
+            model = {
+                "new_titles": "library.new.title",
+                "departments": "library.department",
+                "majors": "library.major",
+            }[kind]
+            result = self.env[model]._import_table_content(data)
         totals.read += (
             result["created"] + result["updated"] + result["unchanged"] + len(result["rejected"])
         )

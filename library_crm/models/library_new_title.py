@@ -5,10 +5,9 @@ from collections import Counter
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..wizards.import_columns import alias_index, map_header
+from ..wizards.import_columns import alias_index
 
 # Columns of a new-title list (acquisitions export), in English or Chinese.
 TITLE_COLUMN_ALIASES = {
@@ -89,16 +88,8 @@ class LibraryNewTitle(models.Model):
         reader import does; a second import of the same list changes
         nothing."""
         Reader = self.env["library.reader.import"]
-        rows = Reader._iter_rows(content)
-        header = None
-        for _number, row, error in rows:
-            if not error and any(Reader._cell(value) for value in row):
-                header = [Reader._cell(value).replace("\x00", "") for value in row]
-                break
-        if header is None:
-            raise UserError(self.env._("The file is empty."))
-        columns = map_header(
-            header,
+        header, rows = Reader._read_table(
+            content,
             TITLE_HEADER_TO_COLUMN,
             ("name", "isbn"),
             self.env._(
@@ -126,13 +117,7 @@ class LibraryNewTitle(models.Model):
             "rejected": [],
             "rejected_raw": [],
         }
-        for row_number, row, error in rows:
-            if not error and not any(Reader._cell(value) for value in row):
-                continue
-            cells = {
-                column: Reader._cell(row[index]) if index < len(row) else ""
-                for column, index in columns.items()
-            }
+        for row_number, row, error, cells in rows:
             values, reason = None, messages.get(error) if error else None
             if not reason:
                 values, reason = self._check_title_row(cells, row, messages)

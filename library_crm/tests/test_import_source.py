@@ -228,6 +228,58 @@ class TestFolderSource(ImportSourceCase):
         second = source._run()
         self.assertEqual((second.created_count, second.unchanged_count), (0, 1))
 
+    def test_departments_and_majors_by_code(self):
+        departments = self._source("depts", kind="departments")
+        content = "\n".join(
+            [
+                "院系代码,院系名称,上级代码",
+                "xeng,School of Engineering,",
+                "XEE,Electrical Engineering,XENG",
+                "XEE2,Power Systems,XEE",
+                "XCS,Computer Science and Technology,XSCI",
+                "XBAD,Nowhere,XNONE",
+                "XLOOP,Loop,XLOOP",
+                ",No code,",
+            ]
+        )
+        self._drop(departments, "units.csv", content.encode())
+        run = departments._run()
+        self.assertEqual(run.state, "done", run.error)
+        # XCS exists (renamed and moved under XSCI); three new units.
+        self.assertEqual(
+            (run.read_count, run.created_count, run.updated_count, run.rejected_count),
+            (7, 3, 1, 3),
+        )
+        Department = self.env["library.department"]
+        power = Department.search([("code", "=", "XEE2")])
+        self.assertEqual(power.parent_id.parent_id.code, "XENG")
+        self.assertEqual(self.dept_cs.name, "Computer Science and Technology")
+        self.assertEqual(
+            [row[:2] for row in _rejected_rows(run)[1:]],
+            [
+                ["6", "Unknown parent department code."],
+                ["7", "The department cannot be its own parent unit."],
+                ["8", "Code is missing."],
+            ],
+        )
+        self._drop(departments, "units2.csv", content.encode() + b"\n")
+        again = departments._run()
+        self.assertEqual(
+            (again.created_count, again.updated_count, again.unchanged_count), (0, 0, 4)
+        )
+
+        majors = self._source("majors", kind="majors")
+        self._drop(
+            majors,
+            "majors.csv",
+            "专业代码,专业名称,院系代码\nXEE01,Power Engineering,XEE\nXZZ01,Lost,XZZ\n".encode(),
+        )
+        run = majors._run()
+        self.assertEqual((run.created_count, run.rejected_count), (1, 1), run.error)
+        major = self.env["library.major"].search([("code", "=", "XEE01")])
+        self.assertEqual(major.department_id.code, "XEE")
+        self.assertEqual(_rejected_rows(run)[1][:2], ["3", "Unknown department code."])
+
     def test_marc_source_calls_the_new_title_handler(self):
         source = self._source("marc", kind="new_titles", file_format="marcxml")
         self._drop(source, "records.xml", b"<collection/>")
