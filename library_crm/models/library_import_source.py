@@ -17,10 +17,12 @@ import csv
 import datetime
 import hashlib
 import io
+import ipaddress
 import logging
 import os
 import re
 import shutil
+import socket
 import tempfile
 import time
 
@@ -29,7 +31,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, config
 
 from odoo.addons.base.models.res_partner import _tz_get
 
@@ -43,6 +45,11 @@ SOURCE_LOCK_KEY = 7_190_003
 # The system parameter naming the server folder under which import folders
 # must lie: set by the administrator, not by a library manager.
 FOLDER_ROOT_PARAM = "library_crm.import_folder_root"
+# The system parameter that lets a PostgreSQL source reach the server Odoo's
+# own database runs on: without it, a library manager could read Odoo's
+# database (users, keys) through a mapping query.
+SQL_ODOO_SERVER_PARAM = "library_crm.import_sql_allow_odoo_server"
+LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
 # Files a sender is still writing by convention (renamed when complete).
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".filepart", ".crdownload")
 HTTP_TIMEOUT = 120  # seconds to connect, and between two reads
@@ -745,6 +752,7 @@ class LibraryImportSource(models.Model):
         if not source.sql_database or not source.query:
             raise UserError(self.env._("Give the database name and the mapping query."))
         port = source.sql_port or SQL_DEFAULT_PORTS[source.sql_engine]
+        source._check_sql_target(port)
         if source.sql_engine == "mysql":
             import pymysql
 
@@ -785,6 +793,30 @@ class LibraryImportSource(models.Model):
             finally:
                 with contextlib.suppress(Exception):
                     connection.close()
+
+    def _check_sql_target(self, port):
+        """Refuse a PostgreSQL source on the server of Odoo's own database,
+        unless the administrator allowed it."""
+        if self.sql_engine != "postgresql":
+            return
+        if self.env["ir.config_parameter"].sudo().get_param(SQL_ODOO_SERVER_PARAM):
+            return
+        host = (self.sql_host or "").strip().lower()
+        odoo_host = (config["db_host"] or "").strip().lower()
+        odoo_port = int(config["db_port"] or 5432)
+        with contextlib.suppress(OSError, UnicodeError):
+            if host and ipaddress.ip_address(socket.gethostbyname(host)).is_loopback:
+                host = "localhost"
+        local = host in LOCAL_HOSTS or host.startswith("/")
+        odoo_local = odoo_host in LOCAL_HOSTS or odoo_host.startswith("/")
+        if port == odoo_port and (host == odoo_host or (local and odoo_local)):
+            raise UserError(
+                self.env._(
+                    "This is the server of Odoo's own database: a source may read it only "
+                    "when the administrator sets the system parameter %(param)s.",
+                    param=SQL_ODOO_SERVER_PARAM,
+                )
+            )
 
     def _sql_statement(self, limit, offset):
         """The mapping query, one batch of it."""

@@ -251,6 +251,8 @@ class TestPostgresqlSource(LibraryCrmCase):
             cr.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def test_postgresql_usage_since_last_run(self):
+        # The test's database server is Odoo's own: allowed by the administrator.
+        self.env["ir.config_parameter"].set_param("library_crm.import_sql_allow_odoo_server", "1")
         source = self.env["library.import.source"].create(
             {
                 "name": "ILS on PostgreSQL",
@@ -274,3 +276,23 @@ class TestPostgresqlSource(LibraryCrmCase):
         with source._sql_connection() as (_connection, cursor):
             with self.assertRaises(psycopg2.errors.ReadOnlySqlTransaction):
                 cursor.execute("DELETE FROM loans")
+
+    def test_odoo_own_database_server_is_refused(self):
+        source = self.env["library.import.source"].create(
+            {
+                "name": "Odoo itself",
+                "kind": "readers",
+                "location": "sql",
+                "sql_engine": "postgresql",
+                "sql_host": False,
+                "sql_database": self.env.cr.dbname,
+                "query": "SELECT login AS card_number, password AS name FROM res_users"
+                " ORDER BY id",
+            }
+        )
+        with mute_logger("odoo.addons.library_crm.models.library_import_source"):
+            run = source._run()
+        self.assertEqual(run.state, "failed")
+        self.assertIn("server of Odoo's own database", run.error)
+        self.assertFalse(run.read_count)
+        self.assertFalse(run.rejected_file)
