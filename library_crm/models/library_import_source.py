@@ -325,7 +325,13 @@ class LibraryImportSource(models.Model):
         now = fields.Datetime.now()
         due = self.sudo().search(["|", ("next_run_at", "<=", now), ("next_run_at", "=", False)])
         for index, source in enumerate(due):
-            source.with_company(source.company_id)._run(commit=commit)
+            try:
+                source.with_company(source.company_id)._run(commit=commit)
+            except Exception:  # one source's fault never stops the others
+                _logger.exception("Import source %s could not be run.", source.id)
+                if not commit:
+                    raise
+                self.env.cr.rollback()
             if commit:
                 self.env["ir.cron"]._commit_progress(1, remaining=len(due) - index - 1)
         self.sudo().search([("silent_days", ">", 0)])._check_silent()
@@ -569,11 +575,14 @@ class LibraryImportSource(models.Model):
     def _folder_file(self, folder, name, commit):
         Run = self.env["library.import.run"].sudo()
         path = os.path.join(folder, name)
+        try:
+            before = os.stat(path)
+        except FileNotFoundError:  # taken away since the folder was listed
+            return Run
         waiting = Run.search(
             [("source_id", "=", self.id), ("state", "=", "waiting"), ("file_name", "=", name)],
             limit=1,
         )
-        before = os.stat(path)
         digest = None
         if time.time() - before.st_mtime >= self.stable_seconds:
             digest = _sha256(path)

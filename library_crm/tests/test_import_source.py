@@ -206,15 +206,15 @@ class TestFolderSource(ImportSourceCase):
         content = "\n".join(
             [
                 "题名,ISBN,责任者,中图分类号,到馆日期",
-                "深度学习,978-7-115-46147-6,伊恩,TP181,2026-11-02",
+                "深度学习,978-7-999-00001-1,伊恩,TP181,2026-11-02",
                 "没有书号,,某人,TP1,2026-11-02",
-                "日期不对,9787020002207,某人,I2,2026-02-30",
+                "日期不对,9787999000028,某人,I2,2026-02-30",
             ]
         )
         self._drop(source, "titles.csv", content.encode())
         run = source._run()
         self.assertEqual((run.created_count, run.rejected_count), (1, 2), run.error)
-        title = self.env["library.new.title"].search([("isbn", "=", "9787115461476")])
+        title = self.env["library.new.title"].search([("isbn", "=", "9787999000011")])
         self.assertEqual((title.name, title.clc_code), ("深度学习", "TP181"))
         self.assertEqual(title.arrival_date, datetime.date(2026, 11, 2))
         self.assertEqual(
