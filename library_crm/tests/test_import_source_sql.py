@@ -11,7 +11,8 @@ from unittest.mock import patch
 import psycopg2
 import pymysql
 
-from odoo.tests import tagged
+from odoo import SUPERUSER_ID, api
+from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from .common import LibraryCrmCase
@@ -296,3 +297,82 @@ class TestPostgresqlSource(LibraryCrmCase):
         self.assertIn("server of Odoo's own database", run.error)
         self.assertFalse(run.read_count)
         self.assertFalse(run.rejected_file)
+
+
+@tagged("post_install", "-at_install")
+class TestSqlRunCrashAndResume(TransactionCase):
+    """Real transactions: a worker dies after committing two batches; the
+    next run closes the interrupted run and completes it, no duplicates."""
+
+    def setUp(self):
+        super().setUp()
+        self.koha_db = f"lcrm_koha_test_{uuid.uuid4().hex[:10]}"
+        with contextlib.closing(pymysql.connect(**MARIADB, autocommit=True)) as admin:
+            with admin.cursor() as cr:
+                cr.execute(f"CREATE DATABASE {self.koha_db} CHARACTER SET utf8mb4")
+                cr.execute(f"CREATE TABLE {self.koha_db}.units (code VARCHAR(10), name TEXT)")
+                cr.executemany(
+                    f"INSERT INTO {self.koha_db}.units VALUES (%s, %s)",
+                    [(f"ZCRASH{n}", f"Unit {n}") for n in range(1, 6)],
+                )
+        self.addCleanup(TestKohaSqlSource._drop_koha, self.koha_db)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            source = env["library.import.source"].create(
+                {
+                    "name": "Campus units",
+                    "kind": "departments",
+                    "location": "sql",
+                    "sql_engine": "mysql",
+                    "sql_database": self.koha_db,
+                    "login": "root",
+                    "query": "SELECT code, name FROM units ORDER BY code",
+                    "batch_size": 2,
+                    "silent_days": 0,
+                }
+            )
+            cr.commit()  # pylint: disable=invalid-commit
+        self.source_id = source.id
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["library.department"].with_context(active_test=False).search(
+                [("code", "=like", "ZCRASH%")]
+            ).unlink()
+            env["library.import.source"].browse(self.source_id).unlink()
+            cr.commit()  # pylint: disable=invalid-commit
+
+    def test_crash_after_two_batches_then_resume(self):
+        Source = type(self.env["library.import.source"])
+
+        def crash_before_third_batch(self, connection, offset):
+            if offset == 4:
+                raise KeyboardInterrupt  # the worker is killed: nothing is recorded
+
+        with self.registry.cursor() as cr:
+            source = api.Environment(cr, SUPERUSER_ID, {})["library.import.source"].browse(
+                self.source_id
+            )
+            with patch.object(Source, "_before_sql_batch", crash_before_third_batch):
+                with self.assertRaises(KeyboardInterrupt):
+                    source._run(commit=True)
+            cr.rollback()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            [stopped] = env["library.import.run"].search([("source_id", "=", self.source_id)])
+            self.assertEqual((stopped.state, stopped.created_count), ("running", 4))
+            codes = env["library.department"].search([("code", "=like", "ZCRASH%")])
+            self.assertEqual(len(codes), 4, "the two committed batches are kept")
+            run = env["library.import.source"].browse(self.source_id)._run(commit=True)
+            self.assertEqual(run.state, "done", run.error)
+            self.assertEqual((run.read_count, run.created_count, run.unchanged_count), (5, 1, 4))
+            self.assertEqual(stopped.state, "failed")
+            self.assertIn("Interrupted", stopped.error)
+            self.assertEqual(
+                sorted(
+                    env["library.department"].search([("code", "=like", "ZCRASH%")]).mapped("code")
+                ),
+                [f"ZCRASH{n}" for n in range(1, 6)],
+            )
