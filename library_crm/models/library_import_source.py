@@ -249,6 +249,8 @@ class LibraryImportSource(models.Model):
                 raise ValidationError(self.env._("The URL must start with http:// or https://."))
             if source.file_format in ("marc", "marcxml", "oai_dc") and source.kind != "new_titles":
                 raise ValidationError(self.env._("MARC and Dublin Core carry new titles only."))
+            if source.location == "oai" and source.kind != "new_titles":
+                raise ValidationError(self.env._("An OAI-PMH endpoint carries new titles only."))
             if source.kind == "usage" and source.file_format == "xlsx":
                 raise ValidationError(self.env._("Usage is read from CSV files only."))
 

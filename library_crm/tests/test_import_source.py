@@ -17,6 +17,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, api
+from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 
 from .common import LibraryCrmCase
@@ -192,6 +193,27 @@ class TestFolderSource(ImportSourceCase):
         self._drop(source, "loans2.csv", b"other,thing\n1,2\n")
         self.assertEqual(source._run().state, "failed")
         self.assertEqual(source.activity_ids, activities)
+
+    def test_inconsistent_sources_are_refused(self):
+        cases = [
+            ({"location": "oai", "url": "https://oai.example.edu/oai"}, "OAI-PMH endpoint"),
+            ({"kind": "usage", "file_format": "marc"}, "MARC and Dublin Core"),
+            ({"kind": "usage", "file_format": "xlsx"}, "Usage is read from CSV"),
+            ({"location": "url", "url": "file:///etc/passwd"}, "must start with http"),
+            ({"location": "sql", "kind": "new_titles"}, "A database source carries"),
+            (
+                {"location": "sql", "query": "DELETE FROM borrowers"},
+                "must be a single SELECT",
+            ),
+            (
+                {"location": "sql", "query": "SELECT 1; DROP TABLE borrowers"},
+                "a single statement",
+            ),
+        ]
+        for values, message in cases:
+            with self.subTest(values=values):
+                with self.assertRaisesRegex(ValidationError, message):
+                    self._source("bad-config", **values)
 
     def test_folder_outside_the_allowed_root_is_refused(self):
         source = self._source("escape", folder_path="../")

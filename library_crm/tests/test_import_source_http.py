@@ -122,3 +122,19 @@ class TestImportSourceRpc(LibraryCrmHttpCase):
                         self._refused(user, model, "read", [ids, ["display_name"]]),
                         "odoo.exceptions.AccessError",
                     )
+
+    def test_librarian_form_has_no_credentials(self):
+        views = self._rpc(
+            self.user_librarian,
+            "library.import.source",
+            "get_views",
+            [[[False, "form"], [False, "list"]]],
+        )
+        arch = views["views"]["form"]["arch"]
+        self.assertIn('name="query"', arch)
+        self.assertNotIn('name="password"', arch)
+        self.assertNotIn('name="login"', arch)
+        manager_arch = self._rpc(
+            self.user_manager, "library.import.source", "get_views", [[[False, "form"]]]
+        )["views"]["form"]["arch"]
+        self.assertIn('name="password"', manager_arch)
