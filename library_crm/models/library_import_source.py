@@ -671,7 +671,7 @@ class LibraryImportSource(models.Model):
         spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
         fetched = {}
 
-        def fetch(run, totals):
+        def fetch():
             with requests.get(
                 self.url,
                 headers=headers,
@@ -694,7 +694,7 @@ class LibraryImportSource(models.Model):
         with spool:
             # The fetch itself: a failure is a failed run; a 304 is no run.
             try:
-                fetch(None, None)
+                fetch()
             except Exception as exc:  # recorded on a failed run
                 run = self._start_run(commit, file_name=name)
                 self._execute(run, lambda run, totals, error=exc: _raise(error), commit)
@@ -744,7 +744,7 @@ class LibraryImportSource(models.Model):
                     self.url,
                     metadata_prefix="oai_dc" if self.file_format == "oai_dc" else "marcxml",
                     set_spec=self.oai_set or None,
-                    since=self.last_data_at,
+                    since=self._since(),
                 )
             )
 
@@ -834,13 +834,14 @@ class LibraryImportSource(models.Model):
         query = self.query.strip().rstrip(";").rstrip()
         params = {"limit": limit, "offset": offset}
         if "%(since)s" in query:
-            params["since"] = self._since()
+            params["since"] = self._since() or datetime.datetime(1900, 1, 1)
         else:
             # Without %(since)s, a % is a literal % as written.
             query = query.replace("%", "%%")
         return f"{query}\nLIMIT %(limit)s OFFSET %(offset)s", params
 
     def _since(self):
+        """The start of the last successful run, None before the first."""
         last = (
             self.env["library.import.run"]
             .sudo()
@@ -850,7 +851,7 @@ class LibraryImportSource(models.Model):
                 limit=1,
             )
         )
-        return last.started_at or datetime.datetime(1900, 1, 1)
+        return last.started_at or None
 
     def _sql_columns(self, cursor):
         cursor.execute(*self._sql_statement(1, 0))

@@ -319,6 +319,39 @@ class TestFolderSource(ImportSourceCase):
         self.assertEqual(_rejected_rows(run)[1], ["3", "No title (245)."])
 
 
+@tagged("post_install", "-at_install")
+@freeze_time(NOW)
+class TestOaiSource(ImportSourceCase):
+    def test_oai_source_harvests_from_the_last_successful_run(self):
+        source = self._source(
+            "oai",
+            kind="new_titles",
+            location="oai",
+            file_format="marcxml",
+            url="https://oai.example.edu/oai",
+            oai_set="newbooks",
+        )
+        calls = []
+
+        def harvest(model, url, metadata_prefix, set_spec, since):
+            calls.append((url, metadata_prefix, set_spec, since))
+            return {"read": 2, "created": 1, "updated": 1, "rejected": []}
+
+        Title = type(self.env["library.new.title"])
+        with patch.object(Title, "_harvest_oai", harvest, create=True):
+            first = source._run()
+            second = source._run()
+        self.assertEqual((first.state, first.created_count, first.updated_count), ("done", 1, 1))
+        self.assertEqual(
+            calls,
+            [
+                ("https://oai.example.edu/oai", "marcxml", "newbooks", None),
+                ("https://oai.example.edu/oai", "marcxml", "newbooks", first.started_at),
+            ],
+        )
+        self.assertEqual(second.state, "done")
+
+
 class _FeedHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         feed = self.server.feed
