@@ -39,3 +39,5 @@ from . import library_suggestion_attachment
 from . import library_service_programme
 from . import library_report_subscription
 from . import rating_rating
+from . import library_import_source
+from . import library_reference_import

@@ -1,8 +1,29 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import re
+from collections import Counter
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from ..wizards.import_columns import alias_index
+
+# Columns of a new-title list (acquisitions export), in English or Chinese.
+TITLE_COLUMN_ALIASES = {
+    "name": ("title", "name", "题名", "书名", "正题名"),
+    "isbn": ("isbn", "isbn号", "国际标准书号"),
+    "author": ("author", "authors", "责任者", "作者", "著者"),
+    "publisher": ("publisher", "出版社", "出版者"),
+    "call_number": ("call number", "索书号", "索取号"),
+    "clc_code": ("clc", "clc number", "clc code", "中图分类号", "分类号"),
+    "subjects": ("subjects", "subject", "主题词", "主题"),
+    "arrival_date": ("arrival date", "arrived", "到馆日期", "入藏日期", "验收日期"),
+    "catalogue_url": ("catalogue url", "catalog url", "url", "链接", "opac链接"),
+}
+TITLE_HEADER_TO_COLUMN = alias_index(TITLE_COLUMN_ALIASES)
+ISBN_RE = re.compile(r"^(?:[0-9]{9}[0-9X]|[0-9]{13})$")
+TITLE_TEXT_FIELDS = ("name", "author", "publisher", "call_number", "clc_code", "subjects")
 
 
 class LibraryNewTitle(models.Model):
@@ -51,6 +72,117 @@ class LibraryNewTitle(models.Model):
     _unique_isbn = models.UniqueIndex(
         "(company_id, isbn) WHERE isbn IS NOT NULL", "A title with this ISBN already exists."
     )
+
+    # ------------------------------------------------------------------
+    # Import of a CSV/XLSX title list (import sources)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _normalize_isbn(self, value):
+        return re.sub(r"[\s-]", "", value or "").upper()
+
+    @api.model
+    def _import_table_content(self, content):
+        """Upsert titles by ISBN from CSV/XLSX bytes, with the reader import's
+        reading of the file. Returns the counts and the rejected rows as the
+        reader import does; a second import of the same list changes
+        nothing."""
+        Reader = self.env["library.reader.import"]
+        header, rows = Reader._read_table(
+            content,
+            TITLE_HEADER_TO_COLUMN,
+            ("name", "isbn"),
+            self.env._(
+                "The first row must name the columns. Title (题名) and ISBN are required; "
+                "accepted column names: %(names)s",
+                names=", ".join(aliases[0] for aliases in TITLE_COLUMN_ALIASES.values()),
+            ),
+        )
+        messages = {
+            "no_title": self.env._("Title is missing."),
+            "isbn": self.env._("ISBN is missing or not 10 or 13 digits."),
+            "date": self.env._("Arrival date is not a date (use YYYY-MM-DD)."),
+            "duplicate": self.env._("The ISBN appears more than once in the file."),
+            "nul": self.env._("The row contains a NUL character (binary data)."),
+            **{
+                key: value for key, value in Reader._messages().items() if key in ("quote", "long")
+            },
+        }
+        checked = []
+        result = {
+            "header": header,
+            "created": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": [],
+            "rejected_raw": [],
+        }
+        for row_number, row, error, cells in rows:
+            values, reason = None, messages.get(error) if error else None
+            if not reason:
+                values, reason = self._check_title_row(cells, row, messages)
+            checked.append((row_number, row, values, reason))
+        isbn_counts = Counter(values["isbn"] for _n, _r, values, reason in checked if not reason)
+        good = []
+        for row_number, row, values, reason in checked:
+            if not reason and isbn_counts[values["isbn"]] > 1:
+                reason = messages["duplicate"]
+            if reason:
+                result["rejected"].append((row_number, {}, reason))
+                result["rejected_raw"].append((row_number, row, reason))
+            else:
+                good.append(values)
+        self._upsert_titles(good, result)
+        return result
+
+    @api.model
+    def _check_title_row(self, cells, row, messages):
+        if any("\x00" in str(value or "") for value in row):
+            return None, messages["nul"]
+        if not cells.get("name"):
+            return None, messages["no_title"]
+        isbn = self._normalize_isbn(cells.get("isbn"))
+        if not ISBN_RE.match(isbn):
+            return None, messages["isbn"]
+        values = {"isbn": isbn}
+        for column in (*TITLE_TEXT_FIELDS, "catalogue_url"):
+            if cells.get(column):
+                values[column] = cells[column]
+        if cells.get("arrival_date"):
+            try:
+                values["arrival_date"] = self.env["library.reader.import"]._parse_date(
+                    cells["arrival_date"]
+                )
+            except ValueError:
+                return None, messages["date"]
+        return values, None
+
+    @api.model
+    def _upsert_titles(self, vals_list, result):
+        company = self.env.company
+        for start in range(0, len(vals_list), 1000):
+            batch = vals_list[start : start + 1000]
+            existing = {
+                title.isbn: title
+                for title in self.search(
+                    [("company_id", "=", company.id), ("isbn", "in", [v["isbn"] for v in batch])]
+                )
+            }
+            to_create = []
+            for values in batch:
+                title = existing.get(values["isbn"])
+                if not title:
+                    to_create.append(dict(values, company_id=company.id))
+                    continue
+                changes = {name: value for name, value in values.items() if title[name] != value}
+                if changes:
+                    title.write(changes)
+                    result["updated"] += 1
+                else:
+                    result["unchanged"] += 1
+            if to_create:
+                self.create(to_create)
+                result["created"] += len(to_create)
 
     @api.depends("clc_code", "subjects")
     def _compute_audience(self):

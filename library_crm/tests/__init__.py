@@ -38,3 +38,6 @@ from . import test_service_programme
 from . import test_settings
 from . import test_suggestion_approval
 from . import test_attack_today
+from . import test_import_source
+from . import test_import_source_sql
+from . import test_import_source_http

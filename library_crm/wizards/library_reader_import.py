@@ -192,6 +192,32 @@ class LibraryReaderImport(models.TransientModel):
     # ------------------------------------------------------------------
 
     @api.model
+    def _read_table(self, content, header_to_column, required, message):
+        """(header, rows) of a CSV/XLSX list for the other imports that read
+        files like this one: rows yields (row number, raw row, error, cells
+        by column) for each non-empty row after the header."""
+        rows = self._iter_rows(content)
+        for _number, row, error in rows:
+            if not error and any(_cell_text(value) for value in row):
+                header = [_cell_text(value).replace("\x00", "") for value in row]
+                break
+        else:
+            raise UserError(self.env._("The file is empty."))
+        columns = map_header(header, header_to_column, required, message)
+
+        def cells_of(rows):
+            for row_number, row, error in rows:
+                if not error and not any(_cell_text(value) for value in row):
+                    continue
+                cells = {
+                    column: _cell_text(row[index]) if index < len(row) else ""
+                    for column, index in columns.items()
+                }
+                yield row_number, row, error, cells
+
+        return header, cells_of(rows)
+
+    @api.model
     def _iter_rows(self, content, width=None):
         """Yield (row number, cell values, error) for the rows of a CSV or
         XLSX file; error is None, or "quote" or "long" for a CSV line that
