@@ -38,3 +38,4 @@ from . import library_journey_message
 from . import library_suggestion_attachment
 from . import library_service_programme
 from . import library_report_subscription
+from . import library_reading_report
