@@ -6,6 +6,7 @@ from . import library_department
 from . import library_major
 from . import library_segment_history
 from . import library_usage
+from . import library_reading_report
 from . import library_demo_usage
 from . import library_reader_metrics
 from . import res_partner
@@ -38,4 +39,3 @@ from . import library_journey_message
 from . import library_suggestion_attachment
 from . import library_service_programme
 from . import library_report_subscription
-from . import library_reading_report

@@ -10,7 +10,6 @@ from odoo.tools import SQL
 
 from .library_rights import check_manager
 
-
 # Main classes of the Chinese Library Classification (中图法基本大类).
 CLC_CLASSES = [
     ("A", "Marxism, Leninism, Mao Zedong Thought, Deng Xiaoping Theory"),
@@ -84,7 +83,6 @@ class LibraryReadingReport(models.Model):
     )
     department_id = fields.Many2one(
         "library.department",
-        string="Department",
         readonly=True,
         index="btree_not_null",
         help="The reader's department when the report was generated.",
@@ -124,7 +122,7 @@ class LibraryReadingReport(models.Model):
     )
     suggestion_adopted_count = fields.Integer(string="Suggestions Adopted", readonly=True)
     points_earned = fields.Integer(
-        string="Points Earned", readonly=True, help="Points earned in the year, redemptions aside."
+        readonly=True, help="Points earned in the year, redemptions aside."
     )
     generated_at = fields.Datetime(string="Generated on", readonly=True)
 
@@ -350,7 +348,19 @@ class LibraryReadingReport(models.Model):
     def _cron_generate_previous_year(self):
         """Early January: the reports of the year just ended, for each library."""
         year = fields.Date.context_today(self).year - 1
-        for company in self.env["res.company"].sudo().search([]):
+        # The libraries with usage in or around that year (time zones).
+        usage = (
+            self.env["library.usage"]
+            .sudo()
+            ._read_group(
+                [
+                    ("occurred_at", ">=", datetime(year - 1, 12, 31)),
+                    ("occurred_at", "<", datetime(year + 1, 1, 2)),
+                ],
+                ["company_id"],
+            )
+        )
+        for (company,) in usage:
             self.sudo()._generate(year, company)
 
     # ------------------------------------------------------------------

@@ -39,3 +39,4 @@ from . import test_settings
 from . import test_suggestion_approval
 from . import test_attack_today
 from . import test_reading_report
+from . import test_reading_report_http

@@ -149,7 +149,8 @@ class TestReadingReport(ReadingReportCommon, LibraryCrmCase):
         # loans 8 + renewal 1 + visit 1 + e-resources 3 + events 2; clicks aside.
         self.assertEqual(report.activity_count, 15)
         self.assertEqual((report.busiest_month, report.busiest_month_count), ("3", 9))
-        # Industrial technology twice (loan, renewal), history thrice (alert clicks), literature once.
+        # Industrial technology twice (loan, renewal), history thrice (alert
+        # clicks), literature once.
         self.assertEqual((report.subject_1, report.subject_2, report.subject_3), ("K", "T", "I"))
         self.assertEqual(
             report.with_context(lang="en_US")._subjects(),
@@ -194,7 +195,7 @@ class TestReadingReport(ReadingReportCommon, LibraryCrmCase):
         self.assertEqual(len(self._report(self.peers[5], YEAR - 1)), 0, "not generated")
 
     def test_rerun_is_idempotent_and_follows_the_usage(self):
-        written, removed = self._generate()
+        written, _removed = self._generate()
         Report = self.env["library.reading.report"]
         ours = [("partner_id", "in", self.peers.ids), ("year", "=", YEAR)]
         before = Report.search(ours)
