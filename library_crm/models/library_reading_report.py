@@ -456,7 +456,7 @@ class LibraryReadingReport(models.Model):
 <li>%(events)s</li>
 <li t-if="report.busiest_month">%(busiest)s</li>
 <li t-if="report.subject_1">%(subjects)s</li>
-<li t-if="report.department_compared">%(percentile)s</li>
+<li t-if="report.department_compared and report.loan_percentile">%(percentile)s</li>
 <li t-if="report.suggestion_adopted_count">%(suggestions)s</li>
 <li t-if="report.points_earned">%(points)s</li>
 </ul>

@@ -27,6 +27,7 @@ class TestReadingReportHttp(ReadingReportCommon, LibraryCrmHttpCase):
         # a peer; a third portal user is no reader.
         cls.user_star = cls._new_user("rr_star", "base.group_portal", partner_id=cls.peers[5].id)
         cls.user_peer = cls._new_user("rr_peer", "base.group_portal", partner_id=cls.peers[2].id)
+        cls.user_last = cls._new_user("rr_last", "base.group_portal", partner_id=cls.peers[0].id)
         cls._generate()
         cls.star_report = cls._report(cls.peers[5])
         cls.peer_report = cls._report(cls.peers[2])
@@ -141,6 +142,11 @@ class TestReadingReportHttp(ReadingReportCommon, LibraryCrmHttpCase):
         page = self.url_open(f"/my/reading-report/{YEAR}").text
         self.assertIn("You borrowed more than <b>40</b>% of readers of your department.", page)
         self.assertNotIn("Industrial Technology", page, "not the star's subjects")
+        # The reader who borrowed least is not told "more than 0%".
+        self.authenticate_as(self.user_last)
+        page = self.url_open(f"/my/reading-report/{YEAR}").text
+        self.assertNotIn("You borrowed more than", page)
+        self.assertIn("borrowed at least as much as you", page)
         # A portal user without a report: no page, no tile.
         self.authenticate_as(self.user_portal)
         self.assertEqual(self.url_open("/my/reading-report").status_code, 404)
