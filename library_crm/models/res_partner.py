@@ -672,7 +672,13 @@ class ResPartner(models.Model):
         the library's language. Empty for callers who are not librarians."""
         self.ensure_one()
         Report = self.env["library.reading.report"]
-        if not (self.env.su or self.env.user.has_group(LIBRARY_GROUP)):
+        if not (
+            self.env.su
+            or (
+                self.env.user.has_group(LIBRARY_GROUP)
+                and company_id in self.env.user.company_ids.ids
+            )
+        ):
             return Report
         company = self.env["res.company"].sudo().browse(company_id)
         return (

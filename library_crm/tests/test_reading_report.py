@@ -3,6 +3,7 @@ from datetime import datetime
 
 from psycopg2.errors import UniqueViolation
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
@@ -328,3 +329,69 @@ class TestReadingReportMailing(ReadingReportCommon, LibraryCrmCase):
             self.env["library.reading.report"],
         )
         self.assertEqual(star._library_reading_report(YEAR, self.company.id).loan_count, 8)
+
+
+@tagged("post_install", "-at_install")
+class TestReadingReportMultiCompany(ReadingReportCommon, LibraryCrmCase):
+    """A second library: its reports, readers and campaign stay its own."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_reading_report()
+        cls.company_b = cls.env["res.company"].create({"name": "Library B XRR"})
+        cls.reader_b = cls.env["res.partner"].create(
+            {
+                "name": "Reader of B",
+                "email": "b@example.edu",
+                "is_reader": True,
+                "company_id": cls.company_b.id,
+            }
+        )
+        cls.env["library.usage"].create(
+            [
+                {
+                    **cls._use(cls.reader_b, "loan", 4, 4),
+                    "company_id": cls.company_b.id,
+                }
+            ]
+        )
+        cls.manager_b = cls._new_user(
+            "rr_manager_b",
+            "library_crm.group_library_manager,mass_mailing.group_mass_mailing_user",
+            company_id=cls.company_b.id,
+            company_ids=[Command.set(cls.company_b.ids)],
+        )
+        cls.user_campaign = cls._new_user(
+            "rr_campaign_a",
+            "library_crm.group_library_manager,mass_mailing.group_mass_mailing_user",
+        )
+        with freeze_time(NOW):
+            Report = cls.env["library.reading.report"].sudo()
+            Report._generate(YEAR, cls.company)
+            Report._generate(YEAR, cls.company_b)
+
+    def test_each_library_its_own_reports_and_campaign(self):
+        report_b = self._report(self.reader_b)
+        self.assertEqual((report_b.company_id, report_b.loan_count), (self.company_b, 1))
+        self.assertFalse(
+            self._report(self.peers[5]).filtered(lambda r: r.company_id == self.company_b),
+            "usage of library A makes no report in library B",
+        )
+        Report = self.env["library.reading.report"]
+        self.assertFalse(
+            Report.with_user(self.user_librarian).search([("id", "=", report_b.id)]),
+            "a librarian of A does not read B's reports",
+        )
+        with self.assertRaises(AccessError):
+            Report.with_user(self.user_campaign)._create_mailing(YEAR, self.company_b)
+        action = Report.with_user(self.manager_b)._create_mailing(YEAR, self.company_b)
+        mailing = self.env["mailing.mailing"].browse(action["res_id"])
+        ours = set(mailing._get_recipients()) & set((self.peers | self.reader_b).ids)
+        self.assertEqual(ours, {self.reader_b.id})
+        self.assertFalse(
+            self.reader_b.with_user(self.user_campaign)._library_reading_report(
+                YEAR, self.company_b.id
+            ),
+            "the mail body gives no figures of another library",
+        )
