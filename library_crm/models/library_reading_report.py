@@ -342,6 +342,7 @@ class LibraryReadingReport(models.Model):
         )
         written, removed = self.env.cr.fetchone()
         self.invalidate_model()
+        self.env["res.partner"].invalidate_model(["library_reading_report_ids"])
         return written, removed
 
     @api.model

@@ -247,6 +247,27 @@ class TestReadingReport(ReadingReportCommon, LibraryCrmCase):
         with self.assertRaises(AccessError):
             self._report(self.peers[4]).with_user(self.user_manager).write({"loan_count": 99})
 
+    def test_views_and_menus_by_role(self):
+        views = (
+            self.env["library.reading.report"]
+            .with_user(self.user_librarian)
+            .get_views([(False, "list"), (False, "form"), (False, "pivot"), (False, "search")])
+        )
+        self.assertIn("loan_percentile", views["views"]["list"]["arch"])
+        self.assertNotIn("action_create_mailing", views["views"]["form"]["arch"], "managers only")
+        manager_form = (
+            self.env["library.reading.report"]
+            .with_user(self.user_manager)
+            .get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        self.assertIn("action_create_mailing", manager_form)
+        menu = self.env.ref("library_crm.menu_library_reading_reports")
+        generate = self.env.ref("library_crm.menu_library_reading_report_generate")
+        Menu = self.env["ir.ui.menu"]
+        self.assertIn(menu.id, Menu.with_user(self.user_librarian)._visible_menu_ids())
+        self.assertNotIn(generate.id, Menu.with_user(self.user_librarian)._visible_menu_ids())
+        self.assertIn(generate.id, Menu.with_user(self.user_manager)._visible_menu_ids())
+
     def test_wizard_is_for_managers(self):
         Wizard = self.env["library.reading.report.generate"]
         with freeze_time(NOW):

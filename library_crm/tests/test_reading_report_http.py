@@ -9,7 +9,6 @@ from .test_reading_report import YEAR, ReadingReportCommon
 # Context keys a caller may send to look privileged: none grants anything.
 HOSTILE = {
     "active_test": False,
-    "force_company": 1,
     "allowed_company_ids": [1],
     "bypass": True,
     "sudo": True,
