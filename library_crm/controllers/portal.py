@@ -335,32 +335,31 @@ class LibraryCrmPortal(CustomerPortal):
             raise request.not_found()
         values = self._prepare_portal_layout_values()
         department = report.sudo().department_id
-        _ = request.env._
         values.update(
             {
                 "report": report,
                 # Whole sentences, so that a translation orders its words freely.
                 "texts": {
-                    "title": _("My %(year)s at the library", year=report.year),
-                    "busiest": _(
+                    "title": request.env._("My %(year)s at the library", year=report.year),
+                    "busiest": request.env._(
                         "%(count)s uses of the library that month",
                         count=report.busiest_month_count,
                     ),
-                    "compared": _(
+                    "compared": request.env._(
                         "Compared with your department: %(department)s",
                         department=department.name,
                     )
                     if department
-                    else _("Compared with your department"),
-                    "loans": _(
+                    else request.env._("Compared with your department"),
+                    "loans": request.env._(
                         "You borrowed more than %(percent)s%% of readers of your department.",
                         percent=report.loan_percentile,
                     ),
-                    "activity": _(
+                    "activity": request.env._(
                         "You used the library more than %(percent)s%% of them.",
                         percent=report.activity_percentile,
                     ),
-                    "total": _(
+                    "total": request.env._(
                         "In all, %(count)s uses of the library in %(year)s.",
                         count=report.activity_count,
                         year=report.year,
