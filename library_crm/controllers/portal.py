@@ -36,6 +36,13 @@ class LibraryCrmPortal(CustomerPortal):
             values["liaison_review_count"] = (
                 Review.search_count([]) if Review.has_access("read") else 0
             )
+        if "reading_report_count" in counters:
+            Report = request.env["library.reading.report"]
+            values["reading_report_count"] = (
+                Report.search_count(self._reading_report_domain())
+                if Report.has_access("read")
+                else 0
+            )
         if "suggestion_count" in counters:
             Suggestion = request.env["library.suggestion"]
             values["suggestion_count"] = (
@@ -299,6 +306,70 @@ class LibraryCrmPortal(CustomerPortal):
             }
         )
         return request.render("library_crm.portal_my_library_usage", values)
+
+    # ------------------------------------------------------------------
+    # Annual reading report
+    # ------------------------------------------------------------------
+
+    def _reading_report_domain(self):
+        """The signed-in reader's own reports, whatever the user's role."""
+        partner = request.env.user.partner_id
+        return [("partner_id", "in", [partner.id, partner.commercial_partner_id.id])]
+
+    @http.route(
+        ["/my/reading-report", "/my/reading-report/<int:year>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def portal_my_reading_report(self, year=None, **kwargs):
+        """The reader's annual reading report (the latest one by default),
+        read with their own rights: the record rules give them theirs only."""
+        Report = request.env["library.reading.report"]
+        if not Report.has_access("read"):
+            raise request.not_found()
+        domain = self._reading_report_domain()
+        reports = Report.search(domain)
+        report = reports.filtered(lambda r: r.year == year)[:1] if year else reports[:1]
+        if not report:
+            raise request.not_found()
+        values = self._prepare_portal_layout_values()
+        department = report.sudo().department_id
+        values.update(
+            {
+                "report": report,
+                # Whole sentences, so that a translation orders its words freely.
+                "texts": {
+                    "title": request.env._("My %(year)s at the library", year=report.year),
+                    "busiest": request.env._(
+                        "%(count)s uses of the library that month",
+                        count=report.busiest_month_count,
+                    ),
+                    "compared": request.env._(
+                        "Compared with your department: %(department)s",
+                        department=department.name,
+                    )
+                    if department
+                    else request.env._("Compared with your department"),
+                    "loans": request.env._(
+                        "You borrowed more than %(percent)s%% of readers of your department.",
+                        percent=report.loan_percentile,
+                    ),
+                    "activity": request.env._(
+                        "You used the library more than %(percent)s%% of them.",
+                        percent=report.activity_percentile,
+                    ),
+                    "total": request.env._(
+                        "In all, %(count)s uses of the library in %(year)s.",
+                        count=report.activity_count,
+                        year=report.year,
+                    ),
+                },
+                "years": sorted(set(reports.mapped("year")), reverse=True),
+                "page_name": "reading_report",
+            }
+        )
+        return request.render("library_crm.portal_my_reading_report", values)
 
     @http.route("/my/liaison-reviews", type="http", auth="user", website=True)
     def portal_my_liaison_reviews(self, **kwargs):

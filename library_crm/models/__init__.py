@@ -6,6 +6,7 @@ from . import library_department
 from . import library_major
 from . import library_segment_history
 from . import library_usage
+from . import library_reading_report
 from . import library_demo_usage
 from . import library_reader_metrics
 from . import res_partner

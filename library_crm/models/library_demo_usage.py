@@ -88,6 +88,10 @@ class LibraryUsage(models.Model):
             )  # fmt: skip
             partner_ids = sorted(data.mapped("res_id"))
         partners = self.env["res.partner"].browse(partner_ids).exists()
+        # Loans of the demo's new titles, so that reading reports have subjects.
+        isbns = sorted(
+            self.env["library.new.title"].search([("isbn", "!=", False)]).mapped("isbn")
+        )
         rng = random.Random(seed)
         assigned = {}
         rows = []
@@ -102,6 +106,7 @@ class LibraryUsage(models.Model):
                         kind,
                         when,
                         quantity,
+                        isbns[number % len(isbns)] if isbns and kind == "loan" else None,
                         f"demo-{partner.id}-{number}",
                         partner.company_id.id or self.env.company.id,
                     )
@@ -112,11 +117,12 @@ class LibraryUsage(models.Model):
                 SQL(
                     """
                     INSERT INTO library_usage
-                           (partner_id, kind, occurred_at, quantity, source, external_ref,
-                            company_id, recorded_at)
-                    SELECT p, k, o, q, 'demo', e, c, now() AT TIME ZONE 'UTC'
+                           (partner_id, kind, occurred_at, quantity, resource_ref, source,
+                            external_ref, company_id, recorded_at)
+                    SELECT p, k, o, q, r, 'demo', e, c, now() AT TIME ZONE 'UTC'
                       FROM unnest(%s::int[], %s::varchar[], %s::timestamp[], %s::int[],
-                                  %s::varchar[], %s::int[]) AS t(p, k, o, q, e, c)
+                                  %s::varchar[], %s::varchar[], %s::int[])
+                           AS t(p, k, o, q, r, e, c)
                     ON CONFLICT DO NOTHING
                     """,
                     *[list(column) for column in columns],
@@ -127,3 +133,17 @@ class LibraryUsage(models.Model):
         engine._recompute(full=True, now=now - timedelta(days=BASELINE_DAYS))
         engine._recompute(full=True, now=now)
         return assigned
+
+
+class LibraryReadingReport(models.Model):
+    _inherit = "library.reading.report"
+
+    @api.model
+    def _library_demo_generate_reports(self, now=None):
+        """The reading reports of last year and of this year so far, for
+        the demo readers' usage. Superuser only (demo data loads so)."""
+        if not self.env.su:
+            raise AccessError(self.env._("Only the demo data generates demo usage."))
+        year = (now or fields.Datetime.now()).year
+        for report_year in (year - 1, year):
+            self._generate(report_year, self.env.company)

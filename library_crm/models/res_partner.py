@@ -101,6 +101,13 @@ class ResPartner(models.Model):
     )
 
     interaction_ids = fields.One2many("library.interaction", "partner_id", string="Interactions")
+    library_reading_report_ids = fields.One2many(
+        "library.reading.report",
+        "partner_id",
+        string="Reading Reports",
+        readonly=True,
+        groups=LIBRARY_GROUP,
+    )
     last_contact_date = fields.Datetime(
         compute="_compute_last_contact", groups=LIBRARY_GROUP, string="Last Contact"
     )
@@ -658,6 +665,34 @@ class ResPartner(models.Model):
 
     def action_view_usage(self):
         return self._library_reader_action("library_crm.action_library_usage", create=False)
+
+    def _library_reading_report(self, year, company_id):
+        """This reader's report of the year in that library, for the body of
+        the reading report mailing (rendered by the mailing queue), worded in
+        the library's language. Empty for callers who are not librarians."""
+        self.ensure_one()
+        Report = self.env["library.reading.report"]
+        if not (
+            self.env.su
+            or (
+                self.env.user.has_group(LIBRARY_GROUP)
+                and company_id in self.env.user.company_ids.ids
+            )
+        ):
+            return Report
+        company = self.env["res.company"].sudo().browse(company_id)
+        return (
+            Report.sudo()
+            .with_context(lang=company.partner_id.lang or self.env.lang)
+            .search(
+                [
+                    ("partner_id", "=", self.id),
+                    ("year", "=", year),
+                    ("company_id", "=", company_id),
+                ],
+                limit=1,
+            )
+        )
 
     def _library_digest_titles(self, title_ids):
         """The titles of a digest that concern this reader: their major or

@@ -41,3 +41,5 @@ from . import test_attack_today
 from . import test_import_source
 from . import test_import_source_sql
 from . import test_import_source_http
+from . import test_reading_report
+from . import test_reading_report_http

@@ -15,6 +15,8 @@ TILE_ICONS = (
     "portal-preferences.svg",
     # Rendered hidden, shown when the reader has a review to answer.
     "portal-liaison-review.svg",
+    # Rendered hidden, shown when the reader has an annual reading report.
+    "portal-reading-report.svg",
 )
 
 

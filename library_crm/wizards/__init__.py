@@ -13,3 +13,4 @@ from . import library_survey_invitation
 from . import library_satisfaction_report
 from . import base_partner_merge
 from . import library_annual_statistics_report
+from . import library_reading_report_generate
