@@ -1,8 +1,41 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
+import requests
+from lxml import etree
 from markupsafe import Markup
+from psycopg2 import IntegrityError
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
+from odoo.tools.translate import LazyTranslate
+
+from . import marc_records
+
+_logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
+
+UPSERT_BATCH = 2000
+NS_OAI = "http://www.openarchives.org/OAI/2.0/"
+OAI_PREFIXES = ("oai_dc", "marc21")
+OAI_TIMEOUT = 60
+# Columns an import writes; empty values never erase what the title holds.
+IMPORT_COLUMNS = (
+    "name",
+    "isbn",
+    "author",
+    "publisher",
+    "publication_year",
+    "clc_code",
+    "ddc_code",
+    "lcc_code",
+    "subjects",
+    "catalogue_url",
+    "source_record_id",
+    "oai_identifier",
+    "oai_datestamp",
+)
 
 
 class LibraryNewTitle(models.Model):
@@ -16,13 +49,33 @@ class LibraryNewTitle(models.Model):
     _check_company_auto = True
 
     name = fields.Char(string="Title", required=True)
-    isbn = fields.Char(string="ISBN", index="btree_not_null")
-    author = fields.Char()
+    isbn = fields.Char(
+        string="ISBN", index="btree_not_null", help="Stored as ISBN-13 without hyphens."
+    )
+    author = fields.Char(help="Authors, separated by semicolons.")
     publisher = fields.Char()
+    publication_year = fields.Integer(string="Year", aggregator=False)
     call_number = fields.Char()
     clc_code = fields.Char(
         string="CLC Number", help="Chinese Library Classification (中图分类号), e.g. TP391.4."
     )
+    ddc_code = fields.Char(string="DDC Number", help="Dewey Decimal Classification.")
+    lcc_code = fields.Char(string="LCC Number", help="Library of Congress Classification.")
+    source_record_id = fields.Char(
+        string="Source Record", readonly=True, copy=False, help="Control number (001)."
+    )
+    oai_identifier = fields.Char(string="OAI Identifier", readonly=True, copy=False)
+    oai_datestamp = fields.Datetime(string="OAI Datestamp", readonly=True, copy=False)
+    source_deleted = fields.Boolean(
+        string="Deleted at Source",
+        readonly=True,
+        copy=False,
+        help="The catalogue reported this record deleted; the title is archived.",
+    )
+    active = fields.Boolean(default=True)
+    # ISBN-13, or title and year for a title without ISBN: how the same
+    # title arriving from two feeds is recognised.
+    match_key = fields.Char(readonly=True, copy=False)
     subjects = fields.Char(help="Subject headings, separated by semicolons.")
     arrival_date = fields.Date(default=fields.Date.context_today, required=True)
     catalogue_url = fields.Char(string="Catalogue Link")
@@ -51,6 +104,13 @@ class LibraryNewTitle(models.Model):
     _unique_isbn = models.UniqueIndex(
         "(company_id, isbn) WHERE isbn IS NOT NULL", "A title with this ISBN already exists."
     )
+    _unique_match_key = models.UniqueIndex(
+        "(company_id, match_key) WHERE match_key IS NOT NULL",
+        "This title was already imported.",
+    )
+    _oai_identifier_idx = models.Index(
+        "(company_id, oai_identifier) WHERE oai_identifier IS NOT NULL"
+    )
 
     @api.depends("clc_code", "subjects")
     def _compute_audience(self):
@@ -59,6 +119,30 @@ class LibraryNewTitle(models.Model):
             matching = mappings.filtered(lambda m, t=title: m._matches(t))
             title.major_ids = matching.major_ids
             title.interest_ids = matching.interest_ids
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._normalise_isbn_vals(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._normalise_isbn_vals(vals)
+        return super().write(vals)
+
+    @api.model
+    def _normalise_isbn_vals(self, vals):
+        """ISBN-10 and hyphenated ISBNs are stored as ISBN-13, which is the
+        title's key for imports; a number that is not an ISBN stays as typed."""
+        if "isbn" not in vals:
+            return
+        try:
+            isbn = marc_records.normalise_isbn(vals["isbn"] or "")
+        except ValueError:
+            isbn = None
+        if isbn:
+            vals["isbn"] = isbn
+        vals["match_key"] = isbn or False
 
     @api.model
     def _cron_send_digest(self):
@@ -180,3 +264,405 @@ class LibraryNewTitle(models.Model):
             "optout": env._("No more new-title alerts"),
             "ids": Markup(repr(titles.ids)),
         }
+
+    # ------------------------------------------------------------------
+    # Catalogue records: MARC files and OAI-PMH harvests
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _check_import_rights(self):
+        """Imports write titles in SQL: only library managers (or the
+        scheduler, as superuser) run them."""
+        if not self.env.su and not self.env.user.has_group("library_crm.group_library_manager"):
+            raise AccessError(self.env._("Only library managers import catalogue records."))
+
+    @api.model
+    def _rejection(self, exc):
+        """The translated reason of a marc_records.RecordRejected."""
+        return self.env._(exc.args[0])
+
+    @api.model
+    def _import_marc_records(self, data, fmt="iso2709", encoding=None):
+        """Import the titles of a MARC file (ISO 2709 or MARCXML; MARC 21 or
+        CNMARC/UNIMARC, UTF-8 or GBK/GB2312). Returns dict(read, created,
+        updated, unchanged, rejected=[(record number, reason)]). A record
+        that cannot be read is rejected alone; a rerun changes nothing."""
+        self._check_import_rights()
+        if fmt not in ("iso2709", "marcxml"):
+            raise ValueError(fmt)
+        if fmt == "marcxml":
+            records = marc_records.iter_marcxml(data)
+        else:
+            records = marc_records.iter_iso2709(data, encoding=encoding)
+        rows = {}
+        rejected = []
+        read = 0
+        for number, record in records:
+            if number:
+                read += 1
+            if isinstance(record, marc_records.RecordRejected):
+                rejected.append((number, self._rejection(record)))
+                continue
+            try:
+                row = marc_records.record_to_row(record)
+            except marc_records.RecordRejected as exc:
+                rejected.append((number, self._rejection(exc)))
+                continue
+            row["_number"] = number
+            self._merge_row(rows, row)
+        result = self._upsert_title_rows(list(rows.values()))
+        rejected.extend(result.pop("rejected"))
+        return dict(result, read=read, rejected=sorted(rejected, key=lambda r: str(r[0])))
+
+    @api.model
+    def _merge_row(self, rows, row):
+        """Keep one row per title: a later record of the same title wins,
+        the earlier one fills what it leaves empty."""
+        key = row["isbn"] or (
+            "o:" + row["oai_identifier"]
+            if row.get("oai_identifier")
+            else marc_records.title_key(row["name"], row["publication_year"])
+        )
+        row["match_key"] = row["isbn"] or marc_records.title_key(
+            row["name"], row["publication_year"]
+        )
+        earlier = rows.get(key)
+        if earlier:
+            for column, value in earlier.items():
+                if row.get(column) in (None, "") and value not in (None, ""):
+                    row[column] = value
+        rows[key] = row
+
+    @api.model
+    def _upsert_title_rows(self, rows):
+        """INSERT ... ON CONFLICT of title rows, by batches; a batch that
+        fails on a constraint is retried row by row, so one bad row is
+        rejected and the others kept."""
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": []}
+        self.env.flush_all()
+        changed_ids = []
+        for start in range(0, len(rows), UPSERT_BATCH):
+            batch = rows[start : start + UPSERT_BATCH]
+            try:
+                with self.env.cr.savepoint():
+                    returned = self._upsert_batch(batch)
+            except IntegrityError:
+                returned = []
+                for row in batch:
+                    try:
+                        with self.env.cr.savepoint():
+                            returned += self._upsert_batch([row])
+                    except IntegrityError as exc:
+                        _logger.info("Title row rejected: %s", exc.diag.message_primary)
+                        counts["rejected"].append(
+                            (
+                                row.get("_number"),
+                                self.env._(
+                                    "The title conflicts with another title of the library "
+                                    "(same ISBN or identifier): %(error)s",
+                                    error=exc.diag.message_primary,
+                                ),
+                            )
+                        )
+            created = sum(1 for _id, is_new in returned if is_new)
+            counts["created"] += created
+            counts["updated"] += len(returned) - created
+            counts["unchanged"] += len(batch) - len(returned)
+            changed_ids += [title_id for title_id, _new in returned]
+        counts["unchanged"] -= len(counts["rejected"])
+        if changed_ids:
+            self._recompute_audience_sql(changed_ids)
+        self.invalidate_model()
+        return counts
+
+    @api.model
+    def _upsert_batch(self, rows):
+        company = self.env.company.id
+        uid = self.env.uid
+        today = fields.Date.context_today(self)
+        cr = self.env.cr
+        # Titles typed or imported before the key existed get it from their ISBN.
+        cr.execute(
+            SQL(
+                """UPDATE library_new_title SET match_key = isbn
+                    WHERE company_id = %s AND match_key IS NULL AND isbn = ANY(%s)""",
+                company,
+                [row["isbn"] for row in rows if row["isbn"]],
+            )
+        )
+        # A harvested record keeps its title when its ISBN or title changes.
+        oai_ids = [row["oai_identifier"] for row in rows if row.get("oai_identifier")]
+        if oai_ids:
+            cr.execute(
+                SQL(
+                    """SELECT oai_identifier, match_key FROM library_new_title
+                        WHERE company_id = %s AND oai_identifier = ANY(%s)
+                          AND match_key IS NOT NULL""",
+                    company,
+                    oai_ids,
+                )
+            )
+            keys = dict(cr.fetchall())
+            for row in rows:
+                if row.get("oai_identifier") in keys and not row["isbn"]:
+                    row["match_key"] = keys[row["oai_identifier"]]
+        columns = [SQL.identifier(column) for column in IMPORT_COLUMNS]
+        row_sql = "(%s, true, false, %%s, %%s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')" % (
+            ", ".join(["%s"] * (len(IMPORT_COLUMNS) + 3))
+        )
+        values = SQL(", ").join(
+            SQL(
+                row_sql,
+                *[row.get(column) for column in IMPORT_COLUMNS],
+                row["match_key"],
+                company,
+                today,
+                uid,
+                uid,
+            )
+            for row in rows
+        )
+        kept = SQL(", ").join(
+            SQL("COALESCE(EXCLUDED.%s, t.%s)", column, column) for column in columns
+        )
+        current = SQL(", ").join(SQL("t.%s", column) for column in columns)
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO library_new_title AS t
+                       (%(columns)s, match_key, company_id, arrival_date, active,
+                        source_deleted, create_uid, write_uid, create_date, write_date)
+                VALUES %(values)s
+                ON CONFLICT (company_id, match_key) WHERE match_key IS NOT NULL
+                DO UPDATE SET (%(columns)s, active, source_deleted, write_uid, write_date)
+                            = (%(kept)s, t.active OR t.source_deleted, false,
+                               EXCLUDED.write_uid, EXCLUDED.write_date)
+                 WHERE (%(current)s) IS DISTINCT FROM (%(kept)s) OR t.source_deleted
+                RETURNING t.id, (t.xmax = 0)
+                """,
+                columns=SQL(", ").join(columns),
+                values=values,
+                kept=kept,
+                current=current,
+            )
+        )
+        return cr.fetchall()
+
+    @api.model
+    def _recompute_audience_sql(self, title_ids):
+        """The title mappings' majors and interests for titles not sent yet,
+        in SQL (library.title.mapping._matches, set-based)."""
+        for field_name in ("major_ids", "interest_ids"):
+            field = self._fields[field_name]
+            mapping_field = self.env["library.title.mapping"]._fields[field_name]
+            self.env.cr.execute(
+                SQL(
+                    """
+                    DELETE FROM %(rel)s r USING library_new_title t
+                     WHERE r.%(col1)s = t.id AND t.id = ANY(%(ids)s)
+                       AND t.digest_mailing_id IS NULL;
+                    INSERT INTO %(rel)s (%(col1)s, %(col2)s)
+                    SELECT DISTINCT t.id, mr.%(mcol2)s
+                      FROM library_new_title t
+                      JOIN library_title_mapping m
+                        ON m.active
+                       AND (m.company_id IS NULL OR m.company_id = t.company_id)
+                       AND (NULLIF(trim(m.clc_prefix), '') IS NULL
+                            OR starts_with(upper(COALESCE(t.clc_code, '')),
+                                           upper(trim(m.clc_prefix))))
+                       AND (NULLIF(trim(m.subject_keyword), '') IS NULL
+                            OR position(lower(trim(m.subject_keyword))
+                                        IN lower(COALESCE(t.subjects, ''))) > 0)
+                      JOIN %(mrel)s mr ON mr.%(mcol1)s = m.id
+                     WHERE t.id = ANY(%(ids)s) AND t.digest_mailing_id IS NULL
+                    """,
+                    rel=SQL.identifier(field.relation),
+                    col1=SQL.identifier(field.column1),
+                    col2=SQL.identifier(field.column2),
+                    mrel=SQL.identifier(mapping_field.relation),
+                    mcol1=SQL.identifier(mapping_field.column1),
+                    mcol2=SQL.identifier(mapping_field.column2),
+                    ids=title_ids,
+                )
+            )
+
+    @api.model
+    def _harvest_oai(
+        self,
+        base_url,
+        metadata_prefix="oai_dc",
+        from_datestamp=None,
+        set_spec=None,
+        resumption_token=None,
+    ):
+        """Harvest new and changed catalogue records with OAI-PMH ListRecords
+        (oai_dc or marc21), following resumption tokens; deleted records
+        archive their title. Returns dict(read, created, updated, unchanged,
+        archived, rejected=[(OAI identifier or page, reason)], last_datestamp,
+        resumption_token, complete). Each page is written when it is read:
+        when the server fails mid-list, the pages read are kept, complete is
+        False, last_datestamp stays the one given (rerun from it: nothing is
+        duplicated) and resumption_token is where to resume."""
+        self._check_import_rights()
+        if metadata_prefix not in OAI_PREFIXES:
+            raise ValueError(metadata_prefix)
+        totals = {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "archived": 0}
+        rejected = []
+        newest = None
+        if resumption_token:
+            params = {"verb": "ListRecords", "resumptionToken": resumption_token}
+        else:
+            params = {"verb": "ListRecords", "metadataPrefix": metadata_prefix}
+            if from_datestamp:
+                params["from"] = from_datestamp
+            if set_spec:
+                params["set"] = set_spec
+        page = 0
+        while params:
+            page += 1
+            try:
+                root = self._oai_request(base_url, params)
+            except OaiHarvestError as exc:
+                rejected.append((self.env._("page %(page)s", page=page), exc.args[0]))
+                return dict(
+                    totals,
+                    rejected=rejected,
+                    last_datestamp=from_datestamp,
+                    resumption_token=params.get("resumptionToken"),
+                    complete=False,
+                )
+            if root is None:  # noRecordsMatch
+                break
+            result = self._oai_page(root, metadata_prefix, rejected)
+            for key in totals:
+                totals[key] += result[key]
+            if result["newest"] and (not newest or result["newest"] > newest):
+                newest = result["newest"]
+            token = root.find(f".//{{{NS_OAI}}}resumptionToken")
+            params = (
+                {"verb": "ListRecords", "resumptionToken": token.text.strip()}
+                if token is not None and (token.text or "").strip()
+                else None
+            )
+        return dict(
+            totals,
+            rejected=rejected,
+            last_datestamp=newest or from_datestamp,
+            resumption_token=None,
+            complete=True,
+        )
+
+    @api.model
+    def _oai_request(self, base_url, params):
+        """The parsed answer of one OAI-PMH request, None for noRecordsMatch;
+        OaiHarvestError with a translated reason otherwise."""
+        try:
+            response = requests.get(base_url, params=params, timeout=OAI_TIMEOUT)
+            response.raise_for_status()
+            content = response.content
+        except requests.RequestException as exc:
+            raise OaiHarvestError(
+                self.env._(
+                    "The OAI-PMH server could not be read (%(error)s); the pages already "
+                    "harvested are kept, harvest again to complete.",
+                    error=type(exc).__name__,
+                )
+            ) from exc
+        try:
+            root = etree.fromstring(content, parser=marc_records.xml_parser())
+        except etree.XMLSyntaxError as exc:
+            raise OaiHarvestError(
+                self.env._(
+                    "The OAI-PMH server's answer is not valid XML (%(error)s).",
+                    error=str(exc)[:200],
+                )
+            ) from exc
+        error = root.find(f"{{{NS_OAI}}}error")
+        if error is not None:
+            code = error.get("code", "")
+            if code == "noRecordsMatch":
+                return None
+            raise OaiHarvestError(
+                self.env._(
+                    "The OAI-PMH server refused the request: %(code)s (%(message)s).",
+                    code=code,
+                    message=(error.text or "").strip()[:300],
+                )
+            )
+        return root
+
+    @api.model
+    def _oai_page(self, root, metadata_prefix, rejected):
+        rows = {}
+        deleted = {}
+        newest = None
+        read = 0
+        for record in root.iter(f"{{{NS_OAI}}}record"):
+            header = record.find(f"{{{NS_OAI}}}header")
+            if header is None:
+                continue
+            read += 1
+            identifier = (header.findtext(f"{{{NS_OAI}}}identifier") or "").strip()
+            datestamp = (header.findtext(f"{{{NS_OAI}}}datestamp") or "").strip()
+            if datestamp and (not newest or datestamp > newest):
+                newest = datestamp
+            stamp = self._oai_datetime(datestamp)
+            if header.get("status") == "deleted":
+                deleted[identifier] = stamp
+                rows = {k: r for k, r in rows.items() if r["oai_identifier"] != identifier}
+                continue
+            deleted.pop(identifier, None)
+            metadata = record.find(f"{{{NS_OAI}}}metadata")
+            try:
+                if metadata is None or not len(metadata):
+                    raise marc_records.RecordRejected(_lt("The record has no metadata."))
+                if metadata_prefix == "marc21":
+                    element = next(
+                        metadata.iter(f"{{{marc_records.NS_MARCXML}}}record", "record"), None
+                    )
+                    if element is None:
+                        raise marc_records.RecordRejected(_lt("The record has no metadata."))
+                    row = marc_records.record_to_row(marc_records.marcxml_to_record(element))
+                else:
+                    row = marc_records.dc_to_row(metadata[0])
+            except marc_records.RecordRejected as exc:
+                rejected.append((identifier, self._rejection(exc)))
+                continue
+            row.update(oai_identifier=identifier, oai_datestamp=stamp, _number=identifier)
+            self._merge_row(rows, row)
+        result = self._upsert_title_rows(list(rows.values()))
+        rejected.extend(result.pop("rejected"))
+        result["archived"] = self._archive_deleted(deleted)
+        result.update(read=read, newest=newest)
+        return result
+
+    @api.model
+    def _oai_datetime(self, datestamp):
+        """A datestamp (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ) as a naive UTC datetime."""
+        try:
+            return fields.Datetime.to_datetime(datestamp.replace("T", " ").rstrip("Z")[:19])
+        except ValueError:
+            return None
+
+    @api.model
+    def _archive_deleted(self, deleted):
+        if not deleted:
+            return 0
+        self.env.cr.execute(
+            SQL(
+                """UPDATE library_new_title
+                      SET active = false, source_deleted = true, write_uid = %s,
+                          write_date = now() AT TIME ZONE 'UTC'
+                    WHERE company_id = %s AND oai_identifier = ANY(%s)
+                      AND NOT (source_deleted AND NOT active)""",
+                self.env.uid,
+                self.env.company.id,
+                list(deleted),
+            )
+        )
+        self.invalidate_model()
+        return self.env.cr.rowcount
+
+
+class OaiHarvestError(Exception):
+    """An OAI-PMH request failed: args[0] is the translated reason."""

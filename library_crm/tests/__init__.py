@@ -38,3 +38,4 @@ from . import test_service_programme
 from . import test_settings
 from . import test_suggestion_approval
 from . import test_attack_today
+from . import test_marc_import
