@@ -62,7 +62,7 @@ class LibraryNewTitle(models.Model):
     ddc_code = fields.Char(string="DDC Number", help="Dewey Decimal Classification.")
     lcc_code = fields.Char(string="LCC Number", help="Library of Congress Classification.")
     source_record_id = fields.Char(
-        string="Source Record", readonly=True, copy=False, help="Control number (001)."
+        string="Control Number", readonly=True, copy=False, help="The record's 001 field."
     )
     oai_identifier = fields.Char(string="OAI Identifier", readonly=True, copy=False)
     oai_datestamp = fields.Datetime(string="OAI Datestamp", readonly=True, copy=False)
@@ -407,9 +407,9 @@ class LibraryNewTitle(models.Model):
                 if row.get("oai_identifier") in keys and not row["isbn"]:
                     row["match_key"] = keys[row["oai_identifier"]]
         columns = [SQL.identifier(column) for column in IMPORT_COLUMNS]
-        row_sql = "(%s, true, false, %%s, %%s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')" % (
-            ", ".join(["%s"] * (len(IMPORT_COLUMNS) + 3))
-        )
+        placeholders = ", ".join(["%s"] * (len(IMPORT_COLUMNS) + 3))
+        now = "now() AT TIME ZONE 'UTC'"
+        row_sql = f"({placeholders}, true, false, %s, %s, {now}, {now})"
         values = SQL(", ").join(
             SQL(
                 row_sql,

@@ -48,7 +48,7 @@ class Repository:
             ("marc21", "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd", ""),
         ]
 
-    def listRecords(self, metadataPrefix=None, from_=None, until=None, set=None):  # noqa: A002
+    def listRecords(self, metadataPrefix=None, from_=None, until=None, set=None):
         result = []
         for record in sorted(self.records, key=lambda r: (r["datestamp"], r["identifier"])):
             if from_ is not None and record["datestamp"] < from_:

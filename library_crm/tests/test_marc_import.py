@@ -67,8 +67,7 @@ class TestMarcImport(MarcCase):
         result = self.Title._import_marc_records(self._file())
         self.assertEqual((result["read"], result["created"], result["rejected"]), (3, 3, []))
         deep, ml, stat = (
-            self._titles([isbn])
-            for isbn in ("9780262035613", "9787302423287", "9787302275954")
+            self._titles([isbn]) for isbn in ("9780262035613", "9787302423287", "9787302275954")
         )
         self.assertEqual(
             (deep.name, deep.author, deep.publisher, deep.publication_year),
@@ -82,7 +81,9 @@ class TestMarcImport(MarcCase):
             (deep.catalogue_url, deep.source_record_id),
             ("https://opac.example.com/m1", "m1"),
         )
-        self.assertEqual((ml.name, ml.clc_code, ml.subjects), ("机器学习", "TP181", "机器学习 -- 研究"))
+        self.assertEqual(
+            (ml.name, ml.clc_code, ml.subjects), ("机器学习", "TP181", "机器学习 -- 研究")
+        )
         # The GBK record, ISBN-10 in 010, 701 and 702 authors.
         self.assertEqual(
             (stat.name, stat.author, stat.publisher, stat.publication_year, stat.clc_code),
@@ -112,7 +113,7 @@ class TestMarcImport(MarcCase):
             ],
             "gbk",
         )
-        self.assertIn('encoding="gbk"'.encode(), data[:60])
+        self.assertIn(b'encoding="gbk"', data[:60])
         result = self.Title._import_marc_records(data, fmt="marcxml")
         self.assertEqual((result["created"], result["rejected"]), (2, []))
         self.assertEqual(self._titles(["9787115376169"]).name, "数据挖掘导论")
@@ -234,13 +235,15 @@ class TestMarcImportOverJsonRpc(MarcCase, HttpCase):
         data = base64.b64encode(
             as_marc(marc21_record("j2", "Over RPC", isbn="9780262035613"))
         ).decode()
-        wizard_id = self._call(self.user_manager, "library.marc.import", "create", [{"file": data}])
+        wizard_id = self._call(
+            self.user_manager, "library.marc.import", "create", [{"file": data}]
+        )
         self._call(self.user_manager, "library.marc.import", "action_import", [[wizard_id]])
         self.assertEqual(self._titles(["9780262035613"]).name, "Over RPC")
 
 
 def _dc(number, title, isbn=None, stamp=None, deleted=False):
-    dc = {"title": [title], "creator": ["作者%s" % number], "date": ["2021"]}
+    dc = {"title": [title], "creator": [f"作者{number}"], "date": ["2021"]}
     dc["publisher"] = ["人民邮电出版社"]
     dc["subject"] = ["计算机"]
     dc["identifier"] = [f"https://opac.example.com/{number}"]
@@ -269,9 +272,7 @@ class TestOaiHarvest(MarcCase):
             "9787115376169",
             None,
         ]
-        self.repository = Repository(
-            [_dc(n, f"新书{n}", isbn) for n, isbn in enumerate(isbns, 1)]
-        )
+        self.repository = Repository([_dc(n, f"新书{n}", isbn) for n, isbn in enumerate(isbns, 1)])
         self.server = OaiTestServer(self.repository, batch_size=3).start()
         self.addCleanup(self.server.stop)
 
@@ -279,8 +280,10 @@ class TestOaiHarvest(MarcCase):
         return self.Title._harvest_oai(self.server.base_url, **kw)
 
     def _count(self):
-        return self.env["library.new.title"].with_context(active_test=False).search_count(
-            [("oai_identifier", "like", "oai:opac.example.com:")]
+        return (
+            self.env["library.new.title"]
+            .with_context(active_test=False)
+            .search_count([("oai_identifier", "like", "oai:opac.example.com:")])
         )
 
     def test_harvest_follows_resumption_tokens(self):

@@ -81,5 +81,6 @@ class LibraryMarcImport(models.TransientModel):
         return reopen_action(self, self.env._("Import MARC File"))
 
     def action_view_titles(self):
-        return self.env["ir.actions.act_window"]._for_xml_id("library_crm.action_library_new_title")
-
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "library_crm.action_library_new_title"
+        )

@@ -7,6 +7,8 @@ class LibraryMarcImportError(models.TransientModel):
     _description = "Rejected Record of a MARC Import"
     _order = "record_number"
 
-    import_id = fields.Many2one("library.marc.import", required=True, ondelete="cascade", index=True)
+    import_id = fields.Many2one(
+        "library.marc.import", required=True, ondelete="cascade", index=True
+    )
     record_number = fields.Integer(string="Record", readonly=True)
     reason = fields.Char(readonly=True)
