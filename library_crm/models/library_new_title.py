@@ -1,5 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import gc
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from lxml import etree
@@ -20,6 +22,7 @@ UPSERT_BATCH = 2000
 NS_OAI = "http://www.openarchives.org/OAI/2.0/"
 OAI_PREFIXES = ("oai_dc", "marc21")
 OAI_TIMEOUT = 60
+IMPORT_TYPES = {"publication_year": "int4", "oai_datestamp": "timestamp"}
 # Columns an import writes; empty values never erase what the title holds.
 IMPORT_COLUMNS = (
     "name",
@@ -294,23 +297,37 @@ class LibraryNewTitle(models.Model):
             records = marc_records.iter_marcxml(data)
         else:
             records = marc_records.iter_iso2709(data, encoding=encoding)
+        writer = TitleUpsert(self)
         rows = {}
         rejected = []
         read = 0
-        for number, record in records:
-            if number:
-                read += 1
-            if isinstance(record, marc_records.RecordRejected):
-                rejected.append((number, self._rejection(record)))
-                continue
-            try:
-                row = marc_records.record_to_row(record)
-            except marc_records.RecordRejected as exc:
-                rejected.append((number, self._rejection(exc)))
-                continue
-            row["_number"] = number
-            self._merge_row(rows, row)
-        result = self._upsert_title_rows(list(rows.values()))
+        # Records and rows hold no cycles: the collector would only walk the
+        # registry's objects again and again.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for number, record in records:
+                if number:
+                    read += 1
+                if isinstance(record, marc_records.RecordRejected):
+                    rejected.append((number, self._rejection(record)))
+                    continue
+                try:
+                    row = marc_records.record_to_row(record)
+                except marc_records.RecordRejected as exc:
+                    rejected.append((number, self._rejection(exc)))
+                    continue
+                row["_number"] = number
+                self._merge_row(rows, row)
+                if len(rows) >= UPSERT_BATCH:
+                    writer.submit(list(rows.values()))
+                    rows = {}
+            if rows:
+                writer.submit(list(rows.values()))
+        finally:
+            result = writer.finish()
+            if collecting:
+                gc.enable()
         rejected.extend(result.pop("rejected"))
         return dict(result, read=read, rejected=sorted(rejected, key=lambda r: str(r[0])))
 
@@ -335,132 +352,51 @@ class LibraryNewTitle(models.Model):
 
     @api.model
     def _upsert_title_rows(self, rows):
-        """INSERT ... ON CONFLICT of title rows, by batches; a batch that
-        fails on a constraint is retried row by row, so one bad row is
-        rejected and the others kept."""
-        counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": []}
-        self.env.flush_all()
-        changed_ids = []
-        for start in range(0, len(rows), UPSERT_BATCH):
-            batch = rows[start : start + UPSERT_BATCH]
-            try:
-                with self.env.cr.savepoint():
-                    returned = self._upsert_batch(batch)
-            except IntegrityError:
-                returned = []
-                for row in batch:
-                    try:
-                        with self.env.cr.savepoint():
-                            returned += self._upsert_batch([row])
-                    except IntegrityError as exc:
-                        _logger.info("Title row rejected: %s", exc.diag.message_primary)
-                        counts["rejected"].append(
-                            (
-                                row.get("_number"),
-                                self.env._(
-                                    "The title conflicts with another title of the library "
-                                    "(same ISBN or identifier): %(error)s",
-                                    error=exc.diag.message_primary,
-                                ),
-                            )
-                        )
-            created = sum(1 for _id, is_new in returned if is_new)
-            counts["created"] += created
-            counts["updated"] += len(returned) - created
-            counts["unchanged"] += len(batch) - len(returned)
-            changed_ids += [title_id for title_id, _new in returned]
-        counts["unchanged"] -= len(counts["rejected"])
-        if changed_ids:
-            self._recompute_audience_sql(changed_ids)
-        self.invalidate_model()
-        return counts
+        """Write title rows (see TitleUpsert); dict(created, updated,
+        unchanged, rejected)."""
+        writer = TitleUpsert(self)
+        try:
+            for start in range(0, len(rows), UPSERT_BATCH):
+                writer.submit(rows[start : start + UPSERT_BATCH])
+        finally:
+            result = writer.finish()
+        return result
 
     @api.model
-    def _upsert_batch(self, rows):
-        company = self.env.company.id
-        uid = self.env.uid
-        today = fields.Date.context_today(self)
-        cr = self.env.cr
-        # Titles typed or imported before the key existed get it from their ISBN.
-        cr.execute(
-            SQL(
-                """UPDATE library_new_title SET match_key = isbn
-                    WHERE company_id = %s AND match_key IS NULL AND isbn = ANY(%s)""",
-                company,
-                [row["isbn"] for row in rows if row["isbn"]],
-            )
-        )
-        # A harvested record keeps its title when its ISBN or title changes.
-        oai_ids = [row["oai_identifier"] for row in rows if row.get("oai_identifier")]
-        if oai_ids:
-            cr.execute(
-                SQL(
-                    """SELECT oai_identifier, match_key FROM library_new_title
-                        WHERE company_id = %s AND oai_identifier = ANY(%s)
-                          AND match_key IS NOT NULL""",
-                    company,
-                    oai_ids,
-                )
-            )
-            keys = dict(cr.fetchall())
-            for row in rows:
-                if row.get("oai_identifier") in keys and not row["isbn"]:
-                    row["match_key"] = keys[row["oai_identifier"]]
-        columns = [SQL.identifier(column) for column in IMPORT_COLUMNS]
-        placeholders = ", ".join(["%s"] * (len(IMPORT_COLUMNS) + 3))
-        now = "now() AT TIME ZONE 'UTC'"
-        row_sql = f"({placeholders}, true, false, %s, %s, {now}, {now})"
-        values = SQL(", ").join(
-            SQL(
-                row_sql,
-                *[row.get(column) for column in IMPORT_COLUMNS],
-                row["match_key"],
-                company,
-                today,
-                uid,
-                uid,
-            )
-            for row in rows
-        )
-        kept = SQL(", ").join(
-            SQL("COALESCE(EXCLUDED.%s, t.%s)", column, column) for column in columns
-        )
-        current = SQL(", ").join(SQL("t.%s", column) for column in columns)
-        cr.execute(
-            SQL(
-                """
-                INSERT INTO library_new_title AS t
-                       (%(columns)s, match_key, company_id, arrival_date, active,
-                        source_deleted, create_uid, write_uid, create_date, write_date)
-                VALUES %(values)s
-                ON CONFLICT (company_id, match_key) WHERE match_key IS NOT NULL
-                DO UPDATE SET (%(columns)s, active, source_deleted, write_uid, write_date)
-                            = (%(kept)s, t.active OR t.source_deleted, false,
-                               EXCLUDED.write_uid, EXCLUDED.write_date)
-                 WHERE (%(current)s) IS DISTINCT FROM (%(kept)s) OR t.source_deleted
-                RETURNING t.id, (t.xmax = 0)
-                """,
-                columns=SQL(", ").join(columns),
-                values=values,
-                kept=kept,
-                current=current,
-            )
-        )
-        return cr.fetchall()
-
-    @api.model
-    def _recompute_audience_sql(self, title_ids):
+    def _recompute_audience_sql(self, title_ids, updated_ids=None):
         """The title mappings' majors and interests for titles not sent yet,
-        in SQL (library.title.mapping._matches, set-based)."""
+        in SQL (library.title.mapping._matches, set-based); updated_ids (by
+        default all) may have an audience from before."""
+        updated_ids = title_ids if updated_ids is None else updated_ids
+        mapped = bool(self.env["library.title.mapping"].sudo().search_count([], limit=1))
         for field_name in ("major_ids", "interest_ids"):
             field = self._fields[field_name]
             mapping_field = self.env["library.title.mapping"]._fields[field_name]
+            names = {
+                "rel": SQL.identifier(field.relation),
+                "col1": SQL.identifier(field.column1),
+                "col2": SQL.identifier(field.column2),
+                "mrel": SQL.identifier(mapping_field.relation),
+                "mcol1": SQL.identifier(mapping_field.column1),
+                "mcol2": SQL.identifier(mapping_field.column2),
+            }
+            if updated_ids:
+                self.env.cr.execute(
+                    SQL(
+                        """
+                        DELETE FROM %(rel)s r USING library_new_title t
+                         WHERE r.%(col1)s = t.id AND t.id = ANY(%(ids)s)
+                           AND t.digest_mailing_id IS NULL
+                        """,
+                        ids=updated_ids,
+                        **names,
+                    )
+                )
+            if not mapped:
+                continue
             self.env.cr.execute(
                 SQL(
                     """
-                    DELETE FROM %(rel)s r USING library_new_title t
-                     WHERE r.%(col1)s = t.id AND t.id = ANY(%(ids)s)
-                       AND t.digest_mailing_id IS NULL;
                     INSERT INTO %(rel)s (%(col1)s, %(col2)s)
                     SELECT DISTINCT t.id, mr.%(mcol2)s
                       FROM library_new_title t
@@ -475,14 +411,10 @@ class LibraryNewTitle(models.Model):
                                         IN lower(COALESCE(t.subjects, ''))) > 0)
                       JOIN %(mrel)s mr ON mr.%(mcol1)s = m.id
                      WHERE t.id = ANY(%(ids)s) AND t.digest_mailing_id IS NULL
+                    ON CONFLICT DO NOTHING
                     """,
-                    rel=SQL.identifier(field.relation),
-                    col1=SQL.identifier(field.column1),
-                    col2=SQL.identifier(field.column2),
-                    mrel=SQL.identifier(mapping_field.relation),
-                    mcol1=SQL.identifier(mapping_field.column1),
-                    mcol2=SQL.identifier(mapping_field.column2),
                     ids=title_ids,
+                    **names,
                 )
             )
 
@@ -518,32 +450,51 @@ class LibraryNewTitle(models.Model):
             if set_spec:
                 params["set"] = set_spec
         page = 0
-        while params:
-            page += 1
-            try:
-                root = self._oai_request(base_url, params)
-            except OaiHarvestError as exc:
-                rejected.append((self.env._("page %(page)s", page=page), exc.args[0]))
-                return dict(
-                    totals,
-                    rejected=rejected,
-                    last_datestamp=from_datestamp,
-                    resumption_token=params.get("resumptionToken"),
-                    complete=False,
+        # The next page is fetched while this one is written, so that a
+        # harvest takes as long as the server needs to answer.
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oai-harvest")
+        try:
+            future = executor.submit(_oai_fetch, base_url, params)
+            while future:
+                page += 1
+                try:
+                    root = self._oai_parse(future.result())
+                except (requests.RequestException, OaiHarvestError) as exc:
+                    reason = exc.args[0] if isinstance(exc, OaiHarvestError) else None
+                    rejected.append(
+                        (
+                            self.env._("page %(page)s", page=page),
+                            reason
+                            or self.env._(
+                                "The OAI-PMH server could not be read (%(error)s); the pages "
+                                "already harvested are kept, harvest again to complete.",
+                                error=type(exc).__name__,
+                            ),
+                        )
+                    )
+                    return dict(
+                        totals,
+                        rejected=rejected,
+                        last_datestamp=from_datestamp,
+                        resumption_token=params.get("resumptionToken"),
+                        complete=False,
+                    )
+                if root is None:  # noRecordsMatch
+                    break
+                token = root.find(f".//{{{NS_OAI}}}resumptionToken")
+                params = (
+                    {"verb": "ListRecords", "resumptionToken": token.text.strip()}
+                    if token is not None and (token.text or "").strip()
+                    else None
                 )
-            if root is None:  # noRecordsMatch
-                break
-            result = self._oai_page(root, metadata_prefix, rejected)
-            for key in totals:
-                totals[key] += result[key]
-            if result["newest"] and (not newest or result["newest"] > newest):
-                newest = result["newest"]
-            token = root.find(f".//{{{NS_OAI}}}resumptionToken")
-            params = (
-                {"verb": "ListRecords", "resumptionToken": token.text.strip()}
-                if token is not None and (token.text or "").strip()
-                else None
-            )
+                future = params and executor.submit(_oai_fetch, base_url, params)
+                result = self._oai_page(root, metadata_prefix, rejected)
+                for key in totals:
+                    totals[key] += result[key]
+                if result["newest"] and (not newest or result["newest"] > newest):
+                    newest = result["newest"]
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
         return dict(
             totals,
             rejected=rejected,
@@ -553,21 +504,9 @@ class LibraryNewTitle(models.Model):
         )
 
     @api.model
-    def _oai_request(self, base_url, params):
+    def _oai_parse(self, content):
         """The parsed answer of one OAI-PMH request, None for noRecordsMatch;
         OaiHarvestError with a translated reason otherwise."""
-        try:
-            response = requests.get(base_url, params=params, timeout=OAI_TIMEOUT)
-            response.raise_for_status()
-            content = response.content
-        except requests.RequestException as exc:
-            raise OaiHarvestError(
-                self.env._(
-                    "The OAI-PMH server could not be read (%(error)s); the pages already "
-                    "harvested are kept, harvest again to complete.",
-                    error=type(exc).__name__,
-                )
-            ) from exc
         try:
             root = etree.fromstring(content, parser=marc_records.xml_parser())
         except etree.XMLSyntaxError as exc:
@@ -662,6 +601,166 @@ class LibraryNewTitle(models.Model):
         )
         self.invalidate_model()
         return self.env.cr.rowcount
+
+
+class TitleUpsert:
+    """INSERT ... ON CONFLICT of title rows by batches, in a thread, so that
+    the caller reads the next records while PostgreSQL writes (psycopg2
+    releases the GIL during a query). Until finish(), only this thread uses
+    the cursor. A batch that fails on a constraint is retried row by row:
+    the failing row is rejected, the others kept."""
+
+    def __init__(self, titles):
+        env = titles.env
+        env.flush_all()
+        self.titles = titles
+        self.cr = env.cr
+        self.company = env.company.id
+        self.uid = env.uid
+        self.today = fields.Date.context_today(titles)
+        self.returned = []
+        self.conflicts = []
+        self.unchanged = 0
+        self.pending = None
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="title-upsert")
+        # Titles typed or imported before the key existed get it from their ISBN.
+        self.cr.execute(
+            SQL(
+                """UPDATE library_new_title SET match_key = isbn
+                    WHERE company_id = %s AND match_key IS NULL AND isbn IS NOT NULL""",
+                self.company,
+            )
+        )
+
+    def submit(self, rows):
+        self._wait()
+        self.pending = self.executor.submit(self._write, rows)
+
+    def _wait(self):
+        if self.pending:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def finish(self):
+        """Wait for the last batch; the counts, with the rejected rows'
+        reasons translated, and the written titles' audience."""
+        try:
+            self._wait()
+        finally:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        titles = self.titles
+        created = sum(1 for _id, is_new in self.returned if is_new)
+        changed_ids = list({title_id for title_id, _new in self.returned})
+        if changed_ids:
+            titles._recompute_audience_sql(
+                changed_ids, [title_id for title_id, is_new in self.returned if not is_new]
+            )
+        titles.invalidate_model()
+        return {
+            "created": created,
+            "updated": len(self.returned) - created,
+            "unchanged": self.unchanged,
+            "rejected": [
+                (
+                    number,
+                    titles.env._(
+                        "The title conflicts with another title of the library "
+                        "(same ISBN or identifier): %(error)s",
+                        error=error,
+                    ),
+                )
+                for number, error in self.conflicts
+            ],
+        }
+
+    def _write(self, rows):
+        try:
+            with self.cr.savepoint(flush=False):
+                returned = self._batch(rows)
+        except IntegrityError:
+            returned = []
+            for row in rows:
+                try:
+                    with self.cr.savepoint(flush=False):
+                        returned += self._batch([row])
+                except IntegrityError as exc:
+                    _logger.info("Title row rejected: %s", exc.diag.message_primary)
+                    self.conflicts.append((row.get("_number"), exc.diag.message_primary))
+                    self.unchanged -= 1
+        self.returned += returned
+        self.unchanged += len(rows) - len(returned)
+
+    def _batch(self, rows):
+        cr = self.cr
+        # A harvested record keeps its title when its ISBN or title changes.
+        oai_ids = [row["oai_identifier"] for row in rows if row.get("oai_identifier")]
+        if oai_ids:
+            cr.execute(
+                SQL(
+                    """SELECT oai_identifier, match_key FROM library_new_title
+                        WHERE company_id = %s AND oai_identifier = ANY(%s)
+                          AND match_key IS NOT NULL""",
+                    self.company,
+                    oai_ids,
+                )
+            )
+            keys = dict(cr.fetchall())
+            for row in rows:
+                if row.get("oai_identifier") in keys and not row["isbn"]:
+                    row["match_key"] = keys[row["oai_identifier"]]
+        columns = [SQL.identifier(column) for column in IMPORT_COLUMNS]
+        # One array per column, unnested in the database: a batch is one
+        # statement with 19 parameters.
+        arrays = SQL(", ").join(
+            SQL(
+                "%s::" + IMPORT_TYPES.get(column, "varchar") + "[]",
+                [row.get(column) for row in rows],
+            )
+            for column in (*IMPORT_COLUMNS, "match_key")
+        )
+        values = SQL(
+            """SELECT u.*, %s, %s::date, true, false, %s, %s, now() AT TIME ZONE 'UTC',
+                      now() AT TIME ZONE 'UTC'
+                 FROM unnest(%s) AS u""",
+            self.company,
+            self.today,
+            self.uid,
+            self.uid,
+            arrays,
+        )
+        kept = SQL(", ").join(
+            SQL("COALESCE(EXCLUDED.%s, t.%s)", column, column) for column in columns
+        )
+        current = SQL(", ").join(SQL("t.%s", column) for column in columns)
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO library_new_title AS t
+                       (%(columns)s, match_key, company_id, arrival_date, active,
+                        source_deleted, create_uid, write_uid, create_date, write_date)
+                %(values)s
+                ON CONFLICT (company_id, match_key) WHERE match_key IS NOT NULL
+                DO UPDATE SET (%(columns)s, active, source_deleted, write_uid, write_date)
+                            = (%(kept)s, t.active OR t.source_deleted, false,
+                               EXCLUDED.write_uid, EXCLUDED.write_date)
+                 WHERE (%(current)s) IS DISTINCT FROM (%(kept)s) OR t.source_deleted
+                RETURNING t.id, (t.xmax = 0)
+                """,
+                columns=SQL(", ").join(columns),
+                values=values,
+                kept=kept,
+                current=current,
+            )
+        )
+        return cr.fetchall()
+
+
+def _oai_fetch(base_url, params):
+    """The body of one OAI-PMH request (run in the harvest's fetch thread:
+    no environment here)."""
+    response = requests.get(base_url, params=params, timeout=OAI_TIMEOUT)
+    response.raise_for_status()
+    return response.content
 
 
 class OaiHarvestError(Exception):

@@ -38,15 +38,37 @@ class RecordRejected(Exception):
     """A record that cannot be read: args[0] is the lazy translated reason."""
 
 
+def _ean_check(digits):
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
+    return str((10 - total % 10) % 10)
+
+
 def normalise_isbn(value):
     """The ISBN-13 of an ISBN-10 or ISBN-13 as catalogues write it
     ("7-302-12345-6 (平装)"), or None when there is none; raise ValueError
-    for a number whose check digit is wrong."""
+    for a number whose check digit or length is wrong. The arithmetic of
+    python-stdnum's isbn module, without its overhead per call (it runs for
+    every record of a 100,000-record file); the tests check both agree."""
     if not value:
         return None
     match = ISBN_RE.search(value)
     if not match:
         return None
+    number = match.group(0).replace("-", "").replace(" ", "").upper()
+    if len(number) == 10 and number[:9].isdigit() and (number[9].isdigit() or number[9] == "X"):
+        total = sum((10 - i) * (10 if d == "X" else int(d)) for i, d in enumerate(number))
+        if total % 11 == 0:
+            base = "978" + number[:9]
+            return base + _ean_check(base)
+    elif len(number) == 13 and number.isdigit() and number[:3] in ("978", "979"):
+        if _ean_check(number) == number[12]:
+            return number
+    raise ValueError(match.group(0))
+
+
+def normalise_isbn_stdnum(value):
+    """normalise_isbn through python-stdnum, as the tests' reference."""
+    match = ISBN_RE.search(value)
     try:
         return stdnum_isbn.to_isbn13(stdnum_isbn.validate(match.group(0)))
     except stdnum_isbn.ValidationError as exc:
@@ -54,7 +76,7 @@ def normalise_isbn(value):
 
 
 def clean(text, limit=None):
-    text = SPACES_RE.sub(" ", text or "").strip().rstrip(ISBD_TRAIL).strip()
+    text = " ".join((text or "").split()).rstrip(ISBD_TRAIL).strip()
     if limit and len(text) > limit:
         text = text[: limit - 1] + "…"
     return text or None
@@ -119,7 +141,16 @@ def _read_iso2709(chunk, unterminated, encoding):
                 actual=len(chunk),
             )
         )
-    encodings = [encoding] if encoding else ["utf-8", *CHINESE_ENCODINGS]
+    tried = [encoding] if encoding else ["utf-8", *CHINESE_ENCODINGS]
+    if encoding:
+        encodings = [encoding]
+    else:
+        # Checking the bytes is much cheaper than a parse that fails.
+        try:
+            chunk.decode("utf-8")
+            encodings = ["utf-8", *CHINESE_ENCODINGS]
+        except UnicodeDecodeError:
+            encodings = list(CHINESE_ENCODINGS)
     for charset in encodings:
         try:
             if charset.replace("-", "").lower() == "utf8":
@@ -137,7 +168,7 @@ def _read_iso2709(chunk, unterminated, encoding):
     raise RecordRejected(
         _lt(
             "The record's text is neither UTF-8 nor GBK/GB2312 (%(encodings)s).",
-            encodings=", ".join(encodings),
+            encodings=", ".join(tried),
         )
     )
 
@@ -279,8 +310,24 @@ def _year(*texts):
     return None
 
 
+class _IndexedRecord:
+    """A pymarc Record's fields by tag, read once (Record.get_fields walks
+    every field at each call)."""
+
+    __slots__ = ("by_tag",)
+
+    def __init__(self, record):
+        self.by_tag = {}
+        for field in record.fields:
+            self.by_tag.setdefault(field.tag, []).append(field)
+
+    def get_fields(self, tag):
+        return self.by_tag.get(tag, ())
+
+
 def record_to_row(record):
     """The title row of a MARC record; RecordRejected when it has no title."""
+    record = _IndexedRecord(record)
     if record_format(record) == "unimarc":
         row = _unimarc_row(record)
     else:

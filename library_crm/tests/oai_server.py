@@ -27,8 +27,10 @@ class Repository:
     identifier, datestamp (naive UTC datetime), deleted, and dc (a map of
     Dublin Core lists) or marcxml (bytes of one <record>)."""
 
-    def __init__(self, records=()):
+    def __init__(self, records=(), presorted=False):
         self.records = list(records)
+        # The benchmark's records come in datestamp order and do not change.
+        self.presorted = presorted
 
     def identify(self):
         return common.Identify(
@@ -48,9 +50,19 @@ class Repository:
             ("marc21", "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd", ""),
         ]
 
-    def listRecords(self, metadataPrefix=None, from_=None, until=None, set=None):
+    def listRecords(
+        self, metadataPrefix=None, from_=None, until=None, set=None, cursor=None, batch_size=None
+    ):
+        """All matching records; a slice of them for pyoai's BatchingServer
+        (cursor and batch_size), which the benchmark uses."""
+        records = self.records
+        if not self.presorted:
+            records = sorted(records, key=lambda r: (r["datestamp"], r["identifier"]))
+        if cursor is not None and from_ is None and until is None:
+            records = records[cursor : cursor + batch_size]
+            cursor = None
         result = []
-        for record in sorted(self.records, key=lambda r: (r["datestamp"], r["identifier"])):
+        for record in records:
             if from_ is not None and record["datestamp"] < from_:
                 continue
             if until is not None and record["datestamp"] > until:
@@ -60,6 +72,8 @@ class Repository:
             )
             values = {"marcxml": record["marcxml"]} if "marcxml" in record else record.get("dc")
             result.append((header, common.Metadata(None, values or {}), None))
+        if cursor is not None:
+            return result[cursor : cursor + batch_size]
         return result
 
 
@@ -68,12 +82,13 @@ class OaiTestServer:
     drop_at: the request numbers (1 = the first ListRecords) at which the
     connection is closed without an answer, as a server that fails mid-list."""
 
-    def __init__(self, repository, batch_size=10):
+    def __init__(self, repository, batch_size=10, batching=False):
         registry = metadata.MetadataRegistry()
         registry.registerWriter("oai_dc", server.oai_dc_writer)
         registry.registerWriter("marc21", _marc21_writer)
         self.repository = repository
-        self.oai = server.Server(repository, registry, resumption_batch_size=batch_size)
+        server_class = server.BatchingServer if batching else server.Server
+        self.oai = server_class(repository, registry, resumption_batch_size=batch_size)
         self.drop_at = set()
         self.requests = 0
         self.httpd = None
