@@ -438,9 +438,8 @@ class LibraryNewTitle(models.Model):
         self._check_import_rights()
         if metadata_prefix not in OAI_PREFIXES:
             raise ValueError(metadata_prefix)
-        totals = {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "archived": 0}
         rejected = []
-        newest = None
+        state = {"read": 0, "newest": None, "failed": None}
         if resumption_token:
             params = {"verb": "ListRecords", "resumptionToken": resumption_token}
         else:
@@ -449,59 +448,63 @@ class LibraryNewTitle(models.Model):
                 params["from"] = from_datestamp
             if set_spec:
                 params["set"] = set_spec
-        page = 0
-        # The next page is fetched while this one is written, so that a
-        # harvest takes as long as the server needs to answer.
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oai-harvest")
+        # The next page is fetched, and the previous one written, while
+        # this one is read: a harvest takes as long as the server needs.
+        writer = TitleUpsert(self)
+        fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oai-harvest")
+        collecting = gc.isenabled()
+        gc.disable()
         try:
-            future = executor.submit(_oai_fetch, base_url, params)
-            while future:
-                page += 1
-                try:
-                    root = self._oai_parse(future.result())
-                except (requests.RequestException, OaiHarvestError) as exc:
-                    reason = exc.args[0] if isinstance(exc, OaiHarvestError) else None
-                    rejected.append(
-                        (
-                            self.env._("page %(page)s", page=page),
-                            reason
-                            or self.env._(
-                                "The OAI-PMH server could not be read (%(error)s); the pages "
-                                "already harvested are kept, harvest again to complete.",
-                                error=type(exc).__name__,
-                            ),
-                        )
-                    )
-                    return dict(
-                        totals,
-                        rejected=rejected,
-                        last_datestamp=from_datestamp,
-                        resumption_token=params.get("resumptionToken"),
-                        complete=False,
-                    )
-                if root is None:  # noRecordsMatch
-                    break
-                token = root.find(f".//{{{NS_OAI}}}resumptionToken")
-                params = (
-                    {"verb": "ListRecords", "resumptionToken": token.text.strip()}
-                    if token is not None and (token.text or "").strip()
-                    else None
-                )
-                future = params and executor.submit(_oai_fetch, base_url, params)
-                result = self._oai_page(root, metadata_prefix, rejected)
-                for key in totals:
-                    totals[key] += result[key]
-                if result["newest"] and (not newest or result["newest"] > newest):
-                    newest = result["newest"]
+            self._oai_pages(base_url, params, metadata_prefix, fetcher, writer, rejected, state)
         finally:
-            executor.shutdown(wait=True, cancel_futures=True)
+            fetcher.shutdown(wait=True, cancel_futures=True)
+            result = writer.finish()
+            if collecting:
+                gc.enable()
+        rejected.extend(result.pop("rejected"))
+        complete = not state["failed"]
         return dict(
-            totals,
+            result,
+            read=state["read"],
             rejected=rejected,
-            last_datestamp=newest or from_datestamp,
-            resumption_token=None,
-            complete=True,
+            last_datestamp=(state["newest"] or from_datestamp) if complete else from_datestamp,
+            resumption_token=None if complete else state["failed"].get("resumptionToken"),
+            complete=complete,
         )
+
+    @api.model
+    def _oai_pages(self, base_url, params, metadata_prefix, fetcher, writer, rejected, state):
+        page = 0
+        future = fetcher.submit(_oai_fetch, base_url, params)
+        while future:
+            page += 1
+            try:
+                root = self._oai_parse(future.result())
+            except (requests.RequestException, OaiHarvestError) as exc:
+                reason = exc.args[0] if isinstance(exc, OaiHarvestError) else None
+                rejected.append(
+                    (
+                        self.env._("page %(page)s", page=page),
+                        reason
+                        or self.env._(
+                            "The OAI-PMH server could not be read (%(error)s); the pages "
+                            "already harvested are kept, harvest again to complete.",
+                            error=type(exc).__name__,
+                        ),
+                    )
+                )
+                state["failed"] = params
+                return
+            if root is None:  # noRecordsMatch
+                return
+            token = root.find(f".//{{{NS_OAI}}}resumptionToken")
+            params = (
+                {"verb": "ListRecords", "resumptionToken": token.text.strip()}
+                if token is not None and (token.text or "").strip()
+                else None
+            )
+            future = params and fetcher.submit(_oai_fetch, base_url, params)
+            self._oai_page(root, metadata_prefix, rejected, writer, state)
 
     @api.model
     def _oai_parse(self, content):
@@ -531,10 +534,10 @@ class LibraryNewTitle(models.Model):
         return root
 
     @api.model
-    def _oai_page(self, root, metadata_prefix, rejected):
+    def _oai_page(self, root, metadata_prefix, rejected, writer, state):
         rows = {}
         deleted = {}
-        newest = None
+        newest = state["newest"]
         read = 0
         for record in root.iter(f"{{{NS_OAI}}}record"):
             header = record.find(f"{{{NS_OAI}}}header")
@@ -569,11 +572,9 @@ class LibraryNewTitle(models.Model):
                 continue
             row.update(oai_identifier=identifier, oai_datestamp=stamp, _number=identifier)
             self._merge_row(rows, row)
-        result = self._upsert_title_rows(list(rows.values()))
-        rejected.extend(result.pop("rejected"))
-        result["archived"] = self._archive_deleted(deleted)
-        result.update(read=read, newest=newest)
-        return result
+        writer.submit(list(rows.values()), deleted)
+        state["read"] += read
+        state["newest"] = newest
 
     @api.model
     def _oai_datetime(self, datestamp):
@@ -582,25 +583,6 @@ class LibraryNewTitle(models.Model):
             return fields.Datetime.to_datetime(datestamp.replace("T", " ").rstrip("Z")[:19])
         except ValueError:
             return None
-
-    @api.model
-    def _archive_deleted(self, deleted):
-        if not deleted:
-            return 0
-        self.env.cr.execute(
-            SQL(
-                """UPDATE library_new_title
-                      SET active = false, source_deleted = true, write_uid = %s,
-                          write_date = now() AT TIME ZONE 'UTC'
-                    WHERE company_id = %s AND oai_identifier = ANY(%s)
-                      AND NOT (source_deleted AND NOT active)""",
-                self.env.uid,
-                self.env.company.id,
-                list(deleted),
-            )
-        )
-        self.invalidate_model()
-        return self.env.cr.rowcount
 
 
 class TitleUpsert:
@@ -621,6 +603,7 @@ class TitleUpsert:
         self.returned = []
         self.conflicts = []
         self.unchanged = 0
+        self.archived = 0
         self.pending = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="title-upsert")
         # Titles typed or imported before the key existed get it from their ISBN.
@@ -632,9 +615,11 @@ class TitleUpsert:
             )
         )
 
-    def submit(self, rows):
+    def submit(self, rows, deleted=None):
+        """Write rows, then archive the titles of these deleted OAI
+        identifiers ({identifier: datestamp})."""
         self._wait()
-        self.pending = self.executor.submit(self._write, rows)
+        self.pending = self.executor.submit(self._write, rows, deleted)
 
     def _wait(self):
         if self.pending:
@@ -660,6 +645,7 @@ class TitleUpsert:
             "created": created,
             "updated": len(self.returned) - created,
             "unchanged": self.unchanged,
+            "archived": self.archived,
             "rejected": [
                 (
                     number,
@@ -673,7 +659,25 @@ class TitleUpsert:
             ],
         }
 
-    def _write(self, rows):
+    def _write(self, rows, deleted=None):
+        if rows:
+            self._write_rows(rows)
+        if deleted:
+            self.cr.execute(
+                SQL(
+                    """UPDATE library_new_title
+                          SET active = false, source_deleted = true, write_uid = %s,
+                              write_date = now() AT TIME ZONE 'UTC'
+                        WHERE company_id = %s AND oai_identifier = ANY(%s)
+                          AND NOT (source_deleted AND NOT active)""",
+                    self.uid,
+                    self.company,
+                    list(deleted),
+                )
+            )
+            self.archived += self.cr.rowcount
+
+    def _write_rows(self, rows):
         try:
             with self.cr.savepoint(flush=False):
                 returned = self._batch(rows)
