@@ -27,7 +27,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "library_crm", "tests"))
-from marc_samples import as_marc, cnmarc_record, marc21_record  # noqa: E402
+from marc_samples import as_marc, cnmarc_record, marc21_record
 
 CLC = ["TP181", "TP311.5", "O212.1", "K20", "I247.5", "F275", "G250.7", "R73"]
 WORDS = ["数据", "学习", "系统", "方法", "理论", "研究", "导论", "实践", "设计", "分析"]
@@ -157,7 +157,7 @@ def generic_import(content):
 
 def serve_oai(count, batch_size):
     """The server process: pyoai's BatchingServer over count Dublin Core records."""
-    from oai_server import OaiTestServer, Repository  # noqa: PLC0415
+    from oai_server import OaiTestServer, Repository
 
     start = datetime(2026, 1, 1)
     records = [
@@ -206,6 +206,7 @@ def main():
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--oai-records", type=int, default=None)
     parser.add_argument("--oai-batch", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--serve-oai", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     oai_count = args.oai_records or args.records
@@ -223,12 +224,24 @@ def main():
     content = to_csv(rows)
     print(f"MARC file {len(data) / 1e6:.1f} MB, CSV {len(content) / 1e6:.1f} MB")
 
-    ours_s, (first, second, rerun_s) = timed(registry, marc_import(data))
-    assert first["created"] == args.records and not first["rejected"], first["rejected"][:3]
-    assert second["created"] == second["updated"] == 0, second
-    fresh_s = ours_s - rerun_s
-    generic_s, generic_count = timed(registry, generic_import(content))
-    assert generic_count == args.records, generic_count
+    # The machine is shared: each side runs --repeat times, interleaved,
+    # and its best time counts.
+    fresh_times, rerun_times, generic_times = [], [], []
+    for _run in range(args.repeat):
+        ours_s, (first, second, rerun_s) = timed(registry, marc_import(data))
+        assert first["created"] == args.records and not first["rejected"], first["rejected"][:3]
+        assert second["created"] == second["updated"] == 0, second
+        fresh_times.append(ours_s - rerun_s)
+        rerun_times.append(rerun_s)
+        generic_s, generic_count = timed(registry, generic_import(content))
+        assert generic_count == args.records, generic_count
+        generic_times.append(generic_s)
+        print(
+            f"  run {_run + 1}: ours {fresh_times[-1]:.1f} s (re-run {rerun_s:.1f} s), "
+            f"generic {generic_s:.1f} s",
+            flush=True,
+        )
+    fresh_s, rerun_s, generic_s = min(fresh_times), min(rerun_times), min(generic_times)
     n = args.records
     print(f"library_crm MARC import, fresh : {fresh_s:8.1f} s  {n / fresh_s:8.0f} records/s")
     print(f"library_crm MARC import, re-run: {rerun_s:8.1f} s  {n / rerun_s:8.0f} records/s")
@@ -250,12 +263,18 @@ def main():
     )
     try:
         base_url = server.stdout.readline().strip()
-        alone_s, served = server_alone(base_url)
-        assert served == oai_count, served
-        harvest_s, result = timed(
-            registry, lambda env: env["library.new.title"]._harvest_oai(base_url)
-        )
-        assert result["complete"] and result["created"] == oai_count, result
+        alone_times, harvest_times = [], []
+        for _run in range(args.repeat):
+            alone, served = server_alone(base_url)
+            assert served == oai_count, served
+            harvest, result = timed(
+                registry, lambda env: env["library.new.title"]._harvest_oai(base_url)
+            )
+            assert result["complete"] and result["created"] == oai_count, result
+            alone_times.append(alone)
+            harvest_times.append(harvest)
+            print(f"  run {_run + 1}: server alone {alone:.1f} s, harvest {harvest:.1f} s")
+        alone_s, harvest_s = min(alone_times), min(harvest_times)
     finally:
         server.terminate()
         server.wait(10)

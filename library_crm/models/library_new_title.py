@@ -2,6 +2,7 @@
 import gc
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import requests
 from lxml import etree
@@ -580,7 +581,7 @@ class LibraryNewTitle(models.Model):
     def _oai_datetime(self, datestamp):
         """A datestamp (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ) as a naive UTC datetime."""
         try:
-            return fields.Datetime.to_datetime(datestamp.replace("T", " ").rstrip("Z")[:19])
+            return datetime.fromisoformat(datestamp.rstrip("Z")[:19])
         except ValueError:
             return None
 

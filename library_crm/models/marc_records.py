@@ -405,8 +405,17 @@ def _unimarc_row(record):
 def dc_to_row(element):
     """The title row of an <oai_dc:dc> element; RecordRejected without title."""
 
+    values = {}
+    prefix = f"{{{NS_DC}}}"
+    for child in element.iter():
+        tag = child.tag
+        if isinstance(tag, str) and tag.startswith(prefix):
+            text = clean(child.text)
+            if text:
+                values.setdefault(tag[len(prefix) :], []).append(text)
+
     def texts(name):
-        return [clean(e.text) for e in element.iter(f"{{{NS_DC}}}{name}") if clean(e.text)]
+        return values.get(name, [])
 
     titles = texts("title")
     if not titles:

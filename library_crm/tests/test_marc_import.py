@@ -9,6 +9,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tests.common import JsonRpcException
 
+from ..models import marc_records
 from .common import LibraryCrmCommon
 from .marc_samples import as_marc, as_marcxml, cnmarc_record, marc21_record
 from .oai_server import OaiTestServer, Repository
@@ -157,6 +158,30 @@ class TestMarcImport(MarcCase):
         self.Title._import_marc_records(self._file())
         self.assertEqual(self._titles(["9787302423287"]).major_ids, self.major_se)
         self.assertFalse(self._titles(["9787302275954"]).major_ids, "O212.1 is not TP18")
+
+    def test_isbn_check_agrees_with_python_stdnum(self):
+        numbers = [
+            "0-262-03561-8",
+            "7-5999-0008-X",
+            "978-7-302-42328-7",
+            "9790000000001",
+            "7302275955 (平装)",
+            "0-262-03561-9",
+            "9787302423288",
+            "9771234567003",
+            "12345678901",
+        ]
+        for number in numbers:
+            with self.subTest(number=number):
+                try:
+                    expected = marc_records.normalise_isbn_stdnum(number)
+                except ValueError:
+                    expected = ValueError
+                try:
+                    ours = marc_records.normalise_isbn(number)
+                except ValueError:
+                    ours = ValueError
+                self.assertEqual(ours, expected)
 
     def test_orm_isbn_is_normalised(self):
         title = self.env["library.new.title"].create({"name": "Typed", "isbn": "7-5999-0008-x"})
