@@ -407,7 +407,8 @@ def dc_to_row(element):
 
     values = {}
     prefix = f"{{{NS_DC}}}"
-    for child in element.iter():
+    # Dublin Core elements are the children of <oai_dc:dc>.
+    for child in element:
         tag = child.tag
         if isinstance(tag, str) and tag.startswith(prefix):
             text = clean(child.text)

@@ -208,6 +208,17 @@ class TestMarcImport(MarcCase):
         self.assertTrue(rows[1].startswith("2,"), rows)
         self.assertEqual(wizard.error_ids.record_number, 2)
 
+    def test_wizard_detects_marcxml(self):
+        data = b"\xef\xbb\xbf" + as_marcxml([cnmarc_record("w2", "编目", isbn="9787599900058")])
+        wizard = (
+            self.env["library.marc.import"]
+            .with_user(self.user_manager)
+            .create({"file": base64.b64encode(data), "filename": "new.xml"})
+        )
+        wizard.action_import()
+        self.assertEqual((wizard.created_count, wizard.rejected_count), (1, 0))
+        self.assertEqual(self._titles(["9787599900058"]).name, "编目")
+
 
 @tagged("post_install", "-at_install")
 class TestMarcImportRights(MarcCase):

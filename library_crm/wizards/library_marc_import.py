@@ -54,7 +54,9 @@ class LibraryMarcImport(models.TransientModel):
         content = base64.b64decode(self.file)
         file_format = self.file_format
         if file_format == "auto":
-            file_format = "marcxml" if content.lstrip()[:1] == b"<" else "iso2709"
+            file_format = (
+                "marcxml" if content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<" else "iso2709"
+            )
         result = self.env["library.new.title"]._import_marc_records(
             content, fmt=file_format, encoding=None if self.encoding == "auto" else self.encoding
         )
