@@ -39,7 +39,7 @@ class RecordRejected(Exception):
 
 
 def _ean_check(digits):
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
+    total = sum(map(int, digits[0:12:2])) + 3 * sum(map(int, digits[1:12:2]))
     return str((10 - total % 10) % 10)
 
 
