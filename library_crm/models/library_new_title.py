@@ -697,8 +697,10 @@ class TitleUpsert:
 
     def _batch(self, rows):
         cr = self.cr
-        # A harvested record keeps its title when its ISBN or title changes.
-        oai_ids = [row["oai_identifier"] for row in rows if row.get("oai_identifier")]
+        # A harvested record without ISBN keeps its title when its title changes.
+        oai_ids = [
+            row["oai_identifier"] for row in rows if row.get("oai_identifier") and not row["isbn"]
+        ]
         if oai_ids:
             cr.execute(
                 SQL(
