@@ -20,7 +20,7 @@
         "survey",
         "mass_mailing",
     ],
-    "external_dependencies": {"python": ["openpyxl", "pymysql"]},
+    "external_dependencies": {"python": ["openpyxl", "pymysql", "pymarc"]},
     "data": [
         "security/library_crm_security.xml",
         "security/ir.model.access.csv",
@@ -83,6 +83,7 @@
         "views/portal_journey_templates.xml",
         "views/portal_service_rating_templates.xml",
         "wizards/library_reader_import_views.xml",
+        "wizards/library_marc_import_views.xml",
         "wizards/library_handover_views.xml",
         "wizards/library_usage_import_views.xml",
         "wizards/library_segment_summary_views.xml",

@@ -138,9 +138,14 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     admin = Rpc(args.url, args.db, "admin", args.password)
     admin.call("res.users", "write", [2], {"lang": "zh_CN"})
+    portal_readers = [["is_reader", "=", True], ["user_ids.share", "=", True]]
+    # A reader with an annual reading report, for its page.
     reader_ids = admin.call(
-        "res.partner", "search", [["is_reader", "=", True], ["user_ids.share", "=", True]], limit=1
-    )
+        "res.partner",
+        "search",
+        [*portal_readers, ["library_reading_report_ids", "!=", False]],
+        limit=1,
+    ) or admin.call("res.partner", "search", portal_readers, limit=1)
     portal_login = portal_password = None
     if reader_ids:
         [user] = admin.call(
@@ -190,10 +195,29 @@ def main():
             "suggestions",
             ".o_kanban_renderer",
         )
+        shoot(
+            page,
+            f"{args.url}/odoo/action-library_crm.action_library_reading_report",
+            "reading_reports",
+            ".o_list_renderer",
+        )
+        shoot(
+            page,
+            f"{args.url}/odoo/action-library_crm.action_library_import_source/new",
+            "import_source_form",
+            ".o_form_view",
+        )
         if portal_login:
             portal = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
             login(portal, args.url, args.db, portal_login, portal_password)
             shoot(portal, f"{args.url}/my", "portal_home_desktop", ".o_portal_my_home")
+            shoot(
+                portal,
+                f"{args.url}/my/reading-report",
+                "portal_reading_report",
+                "main",
+                full_page=True,
+            )
             phone = browser.new_page(
                 viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True
             )

@@ -138,6 +138,13 @@ class LibraryImportSource(models.Model):
         "again only when the server says it changed (ETag / Last-Modified).",
     )
     oai_set = fields.Char(string="OAI Set")
+    oai_datestamp = fields.Char(
+        string="Harvested Up To",
+        readonly=True,
+        copy=False,
+        help="The newest OAI-PMH datestamp of the last complete harvest: the next harvest "
+        "asks for the records changed from then on.",
+    )
     http_etag = fields.Char(string="ETag", readonly=True, copy=False)
     http_last_modified = fields.Char(string="Last-Modified", readonly=True, copy=False)
     sql_engine = fields.Selection(SQL_ENGINES, string="Database Engine", default="mysql")
@@ -497,10 +504,11 @@ class LibraryImportSource(models.Model):
             totals.unchanged += result["duplicates"]
             return
         if kind == "new_titles" and fmt in ("marc", "marcxml"):
-            Title = self.env["library.new.title"]
-            if not hasattr(Title, "_import_marc_records"):
-                raise UserError(self.env._("MARC records cannot be read by this installation."))
-            totals.add_marc(Title._import_marc_records(data, fmt))
+            totals.add_marc(
+                self.env["library.new.title"]._import_marc_records(
+                    data, "iso2709" if fmt == "marc" else "marcxml"
+                )
+            )
             return
         if kind == "readers":
             result = self.env["library.reader.import"]._import_content(data)
@@ -736,17 +744,28 @@ class LibraryImportSource(models.Model):
         run = self._start_run(commit, file_name=self.url)
 
         def work(run, totals):
-            Title = self.env["library.new.title"]
-            if not hasattr(Title, "_harvest_oai"):
-                raise UserError(self.env._("OAI-PMH harvesting is not available."))
-            totals.add_marc(
-                Title._harvest_oai(
-                    self.url,
-                    metadata_prefix="oai_dc" if self.file_format == "oai_dc" else "marcxml",
-                    set_spec=self.oai_set or None,
-                    since=self._since(),
-                )
+            result = self.env["library.new.title"]._harvest_oai(
+                self.url,
+                metadata_prefix="oai_dc" if self.file_format == "oai_dc" else "marc21",
+                from_datestamp=self.sudo().oai_datestamp or None,
+                set_spec=self.oai_set or None,
             )
+            totals.add_marc(result)
+            totals.updated += result.get("archived", 0)
+            if not result["complete"]:
+                # The pages read are kept; the next harvest asks again from
+                # the same datestamp and duplicates nothing.
+                self._commit(commit)
+                raise UserError(
+                    self.env._(
+                        "The harvest stopped before the end of the list: %(reason)s",
+                        reason=result["rejected"][-1][1]
+                        if result["rejected"]
+                        else self.env._("the server did not answer"),
+                    )
+                )
+            if result.get("last_datestamp"):
+                self.sudo().oai_datestamp = result["last_datestamp"]
 
         self._execute(run, work, commit)
         return run

@@ -12,7 +12,6 @@ import os
 import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -21,6 +20,9 @@ from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 
 from .common import LibraryCrmCase
+from .marc_samples import as_marcxml, marc21_record
+from .oai_server import OaiTestServer, Repository
+from .test_marc_import import _dc
 
 NOW = datetime.datetime(2026, 11, 20, 10, 0, 0)
 NOW_TS = NOW.replace(tzinfo=datetime.UTC).timestamp()
@@ -228,21 +230,21 @@ class TestFolderSource(ImportSourceCase):
         content = "\n".join(
             [
                 "题名,ISBN,责任者,中图分类号,到馆日期",
-                "深度学习,978-7-999-00001-1,伊恩,TP181,2026-11-02",
+                "深度学习,7-999-00001-9,伊恩,TP181,2026-11-02",
                 "没有书号,,某人,TP1,2026-11-02",
-                "日期不对,9787999000028,某人,I2,2026-02-30",
+                "日期不对,9787999000020,某人,I2,2026-02-30",
             ]
         )
         self._drop(source, "titles.csv", content.encode())
         run = source._run()
         self.assertEqual((run.created_count, run.rejected_count), (1, 2), run.error)
-        title = self.env["library.new.title"].search([("isbn", "=", "9787999000011")])
+        title = self.env["library.new.title"].search([("isbn", "=", "9787999000013")])
         self.assertEqual((title.name, title.clc_code), ("深度学习", "TP181"))
         self.assertEqual(title.arrival_date, datetime.date(2026, 11, 2))
         self.assertEqual(
             [row[1] for row in _rejected_rows(run)[1:]],
             [
-                "ISBN is missing or not 10 or 13 digits.",
+                "ISBN is missing or not a valid ISBN-10 or ISBN-13.",
                 "Arrival date is not a date (use YYYY-MM-DD).",
             ],
         )
@@ -302,54 +304,86 @@ class TestFolderSource(ImportSourceCase):
         self.assertEqual(major.department_id.code, "XEE")
         self.assertEqual(_rejected_rows(run)[1][:2], ["3", "Unknown department code."])
 
-    def test_marc_source_calls_the_new_title_handler(self):
+    def test_marc_source_imports_with_the_marc_reader(self):
         source = self._source("marc", kind="new_titles", file_format="marcxml")
-        self._drop(source, "records.xml", b"<collection/>")
-        calls = []
-
-        def handler(model, data, fmt):
-            calls.append((data, fmt))
-            return {"read": 3, "created": 2, "updated": 0, "rejected": [(3, "No title (245).")]}
-
-        Title = type(self.env["library.new.title"])
-        with patch.object(Title, "_import_marc_records", handler, create=True):
-            run = source._run()
-        self.assertEqual(calls, [(b"<collection/>", "marcxml")])
-        self.assertEqual((run.read_count, run.created_count, run.rejected_count), (3, 2, 1))
-        self.assertEqual(_rejected_rows(run)[1], ["3", "No title (245)."])
+        good = marc21_record("SRC-1", "Deep Learning (source test)", isbn="7-999-00001-9")
+        untitled = marc21_record("SRC-2", "Untitled", isbn="9787999000020")
+        untitled.remove_fields("245")
+        self._drop(source, "records.xml", as_marcxml([good, untitled]))
+        run = source._run()
+        self.assertEqual(
+            (run.state, run.read_count, run.created_count, run.rejected_count),
+            ("done", 2, 1, 1),
+            run.error,
+        )
+        title = self.env["library.new.title"].search([("isbn", "=", "9787999000013")])
+        self.assertEqual(title.name, "Deep Learning (source test)")
+        self.assertEqual(_rejected_rows(run)[1][0], "2")
 
 
 @tagged("post_install", "-at_install")
 @freeze_time(NOW)
 class TestOaiSource(ImportSourceCase):
-    def test_oai_source_harvests_from_the_last_successful_run(self):
+    """An OAI-PMH source against pyoai's real server on a loopback port."""
+
+    def setUp(self):
+        super().setUp()
+        self.repository = Repository(
+            [
+                _dc(n, f"源新书{n}", isbn)
+                for n, isbn in ((1, "9787999000037"), (2, None), (3, None))
+            ]
+        )
+        for number, record in enumerate(self.repository.records, 1):
+            record["identifier"] = f"oai:source.example.com:{number}"
+        self.server = OaiTestServer(self.repository, batch_size=2).start()
+        self.addCleanup(self.server.stop)
+
+    def _titles(self):
+        return (
+            self.env["library.new.title"]
+            .with_context(active_test=False)
+            .search([("oai_identifier", "like", "oai:source.example.com:")])
+        )
+
+    def test_oai_source_harvests_incrementally_and_survives_a_drop(self):
         source = self._source(
             "oai",
             kind="new_titles",
             location="oai",
-            file_format="marcxml",
-            url="https://oai.example.edu/oai",
-            oai_set="newbooks",
+            file_format="oai_dc",
+            url=self.server.base_url,
         )
-        calls = []
-
-        def harvest(model, url, metadata_prefix, set_spec, since):
-            calls.append((url, metadata_prefix, set_spec, since))
-            return {"read": 2, "created": 1, "updated": 1, "rejected": []}
-
-        Title = type(self.env["library.new.title"])
-        with patch.object(Title, "_harvest_oai", harvest, create=True):
-            first = source._run()
-            second = source._run()
-        self.assertEqual((first.state, first.created_count, first.updated_count), ("done", 1, 1))
+        first = source._run()
+        self.assertEqual((first.state, first.created_count), ("done", 3), first.error)
+        self.assertEqual(self.server.requests, 2, "3 records by pages of 2")
+        self.assertEqual(source.oai_datestamp, "2026-11-04T08:00:00Z")
+        self.assertEqual(len(self._titles()), 3)
+        # A changed record comes with a newer datestamp: the next harvest
+        # asks from the last one and gets only what changed.
+        self.repository.records[1]["dc"]["title"] = ["源新书2（修订版）"]
+        self.repository.records[1]["datestamp"] = datetime.datetime(2026, 11, 10, 8, 0)
+        second = source._run()
         self.assertEqual(
-            calls,
-            [
-                ("https://oai.example.edu/oai", "marcxml", "newbooks", None),
-                ("https://oai.example.edu/oai", "marcxml", "newbooks", first.started_at),
-            ],
+            (second.state, second.created_count, second.updated_count), ("done", 0, 1)
         )
-        self.assertEqual(second.state, "done")
+        self.assertEqual(source.oai_datestamp, "2026-11-10T08:00:00Z")
+        # The server drops the connection on the second page: the run fails
+        # with its reason, the first page is kept, the next run completes.
+        for number in (4, 5, 6):
+            record = _dc(number, f"源新书{number}", stamp=datetime.datetime(2026, 11, 12, number))
+            record["identifier"] = f"oai:source.example.com:{number}"
+            self.repository.records.append(record)
+        self.server.drop_at = {self.server.requests + 2}
+        third = source._run()
+        self.assertEqual(third.state, "failed")
+        self.assertIn("stopped before the end", third.error)
+        self.assertEqual(source.oai_datestamp, "2026-11-10T08:00:00Z", "not advanced")
+        self.assertEqual(len(self._titles()), 5)
+        fourth = source._run()
+        self.assertEqual(fourth.state, "done", fourth.error)
+        self.assertEqual(len(self._titles()), 6, "nothing duplicated")
+        self.assertEqual(source.oai_datestamp, "2026-11-12T06:00:00Z")
 
 
 class _FeedHandler(BaseHTTPRequestHandler):

@@ -14,3 +14,5 @@ from . import library_satisfaction_report
 from . import base_partner_merge
 from . import library_annual_statistics_report
 from . import library_reading_report_generate
+from . import library_marc_import_error
+from . import library_marc_import
