@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.fields import Domain
 from odoo.orm.utils import parse_field_expr
 
 from .library_rights import check_librarian, is_manager
@@ -32,6 +33,10 @@ EDUCATION_LEVELS = [
     ("doctorate", "Doctorate"),
 ]
 
+# The numbers that identify a reader: library card, campus card (一卡通),
+# student/staff number (学工号). Each is normalised and unique per company.
+READER_NUMBER_FIELDS = ("reader_card_number", "reader_campus_card", "reader_student_number")
+
 LIBRARY_GROUP = "library_crm.group_library_librarian"
 # Written by the segmentation and satisfaction engines, in SQL, only.
 ENGINE_FIELDS = ("library_metrics_id", "satisfaction_score")
@@ -55,6 +60,22 @@ class ResPartner(models.Model):
         copy=False,
         tracking=True,
         help="Library card or account number; stored trimmed and upper-case.",
+    )
+    reader_campus_card = fields.Char(
+        string="Campus Card Number",
+        index="btree_not_null",
+        copy=False,
+        tracking=True,
+        help="The campus card (一卡通) number from the campus registry; stored trimmed and "
+        "upper-case.",
+    )
+    reader_student_number = fields.Char(
+        string="Student/Staff Number",
+        index="btree_not_null",
+        copy=False,
+        tracking=True,
+        help="The student or staff number (学工号) from the campus registry; stored trimmed "
+        "and upper-case.",
     )
     reader_category = fields.Selection(READER_CATEGORIES, index=True, tracking=True)
     library_department_id = fields.Many2one(
@@ -258,6 +279,34 @@ class ResPartner(models.Model):
         "WHERE is_reader IS TRUE AND reader_card_number IS NOT NULL",
         "Another reader already has this card number.",
     )
+    _reader_campus_card_company_unique = models.UniqueIndex(
+        "(reader_campus_card, COALESCE(company_id, 0)) "
+        "WHERE is_reader IS TRUE AND reader_campus_card IS NOT NULL",
+        "Another reader already has this campus card number.",
+    )
+    _reader_student_number_company_unique = models.UniqueIndex(
+        "(reader_student_number, COALESCE(company_id, 0)) "
+        "WHERE is_reader IS TRUE AND reader_student_number IS NOT NULL",
+        "Another reader already has this student/staff number.",
+    )
+
+    @api.model
+    def _search_display_name(self, operator, value):
+        """Any of a reader's numbers finds them: the library card number (in
+        _rec_names_search), the campus card and the student/staff number,
+        compared whole after normalising, so that the btree indexes serve."""
+        domain = super()._search_display_name(operator, value)
+        if operator in ("ilike", "=ilike", "=", "like", "=like") and isinstance(value, str):
+            number = self._normalize_card_number(value)
+            if number:
+                domain = Domain.OR(
+                    [
+                        domain,
+                        Domain("reader_campus_card", "=", number),
+                        Domain("reader_student_number", "=", number),
+                    ]
+                )
+        return domain
 
     def _field_to_sql(self, alias, field_expr, query=None):
         """Odoo turns a related field that is not stored (reader_segment,
@@ -411,10 +460,9 @@ class ResPartner(models.Model):
         purpose under ``channel`` when given."""
         today = fields.Date.context_today(self)
         for vals in vals_list:
-            if "reader_card_number" in vals:
-                vals["reader_card_number"] = self._normalize_card_number(
-                    vals["reader_card_number"]
-                )
+            for name in READER_NUMBER_FIELDS:
+                if name in vals:
+                    vals[name] = self._normalize_card_number(vals[name])
         defaults = {}
         initial = []
         for vals in vals_list:
@@ -525,8 +573,9 @@ class ResPartner(models.Model):
     def _library_before_write(self, vals):
         """What _library_after_write needs to know of the records before
         ``vals`` are written: (restart, changed)."""
-        if "reader_card_number" in vals:
-            vals["reader_card_number"] = self._normalize_card_number(vals["reader_card_number"])
+        for name in READER_NUMBER_FIELDS:
+            if name in vals:
+                vals[name] = self._normalize_card_number(vals[name])
         # {partner id: True when they become a reader, False on a new category}
         restart = {}
         if vals.get("is_reader") or ("reader_category" in vals and vals.get("is_reader", True)):
