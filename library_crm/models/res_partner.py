@@ -507,6 +507,7 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         self._check_engine_fields(vals)
+        self._check_reader_numbers(vals)
         if "responsible_librarian_id" in vals:
             self._check_responsible_librarian_change(vals["responsible_librarian_id"])
         if (
@@ -541,6 +542,24 @@ class ResPartner(models.Model):
                     break
         if changed:
             self._raise_engine_field(changed)
+
+    def _check_reader_numbers(self, vals):
+        """A reader's numbers identify them, to the roster import and to the
+        campus login (library_crm_ldap links a first login to the reader
+        with the directory's number): only library staff change them, so
+        that no other user gives someone else's reader their own number."""
+        names = [name for name in READER_NUMBER_FIELDS if name in vals]
+        if not names or self.env.su or self.env.user.has_group(LIBRARY_GROUP):
+            return
+        for name in names:
+            value = self._normalize_card_number(vals[name])
+            if any(p.is_reader and p[name] != value for p in self.sudo()):
+                raise AccessError(
+                    self.env._(
+                        "Only library staff change a reader's %(field)s.",
+                        field=self._fields[name]._description_string(self.env),
+                    )
+                )
 
     def _raise_engine_field(self, names):
         raise AccessError(

@@ -460,3 +460,37 @@ class TestReaderRosterRpc(LibraryCrmHttpCase):
             )
         self.assertIn("AccessError", str(error.exception))
         self.assertFalse(self.env["res.partner"].search([("reader_campus_card", "=", "C400001")]))
+
+    def test_only_library_staff_change_a_readers_numbers(self):
+        """The numbers link a campus login to a reader: a plain internal user
+        who could write their own campus card number on another reader would
+        log in as that reader."""
+        self.reader.reader_campus_card = "C100001"
+        for field in ("reader_campus_card", "reader_student_number", "reader_card_number"):
+            with self.subTest(field=field):
+                self.authenticate_as(self.user_internal)
+                with self.assertRaises(Exception) as error:
+                    self.make_jsonrpc_request(
+                        "/web/dataset/call_kw/res.partner/write",
+                        {
+                            "model": "res.partner",
+                            "method": "write",
+                            "args": [[self.reader.id], {field: "MINE-1"}],
+                            "kwargs": {"context": {"tracking_disable": True}},
+                        },
+                    )
+                self.assertIn("AccessError", str(error.exception))
+        self.reader.invalidate_recordset()
+        self.assertEqual(self.reader.reader_campus_card, "C100001")
+        self.authenticate_as(self.user_librarian)
+        self.make_jsonrpc_request(
+            "/web/dataset/call_kw/res.partner/write",
+            {
+                "model": "res.partner",
+                "method": "write",
+                "args": [[self.reader.id], {"reader_campus_card": "c100009"}],
+                "kwargs": {},
+            },
+        )
+        self.reader.invalidate_recordset()
+        self.assertEqual(self.reader.reader_campus_card, "C100009")
