@@ -7,6 +7,7 @@ configuration allows it. Every other first login is refused."""
 import logging
 
 import ldap
+from ldap.filter import filter_format
 
 from odoo import fields, models
 from odoo.exceptions import AccessDenied
@@ -19,6 +20,7 @@ LIBRARY_FIELDS = (
     "library_number_attribute",
     "library_number_field",
     "library_staff_filter",
+    "library_staff_group_dn",
     "library_staff_internal",
 )
 
@@ -55,6 +57,12 @@ class ResCompanyLdap(models.Model):
         help="An LDAP filter that the entry of a staff member matches, e.g. "
         "(employeeType=staff), (ou:dn:=staff) or (memberOf=cn=library,ou=groups,dc=campus,"
         "dc=edu). Empty: nobody is staff.",
+    )
+    library_staff_group_dn = fields.Char(
+        string="Staff Group DN",
+        help="The DN of a directory group (groupOfNames or groupOfUniqueNames) whose members "
+        "are staff, e.g. cn=library-staff,ou=groups,dc=campus,dc=edu. A person is staff when "
+        "they match the staff filter or belong to this group.",
     )
     library_staff_internal = fields.Boolean(
         string="Staff Get Internal Users",
@@ -145,22 +153,33 @@ class ResCompanyLdap(models.Model):
         return readers
 
     def _library_is_staff(self, conf, dn):
-        """Whether the entry `dn` matches the staff filter, asked of the
-        directory itself (a base search on the entry)."""
+        """Whether the entry `dn` matches the staff filter or is a member of
+        the staff group, asked of the directory itself (base searches on the
+        entry and on the group)."""
         staff_filter = (conf.get("library_staff_filter") or "").strip()
-        if not staff_filter:
+        group_dn = (conf.get("library_staff_group_dn") or "").strip()
+        if not staff_filter and not group_dn:
             return False
-        if not staff_filter.startswith("("):
+        if staff_filter and not staff_filter.startswith("("):
             staff_filter = f"({staff_filter})"
+        searches = []
+        if staff_filter:
+            searches.append((dn, staff_filter))
+        if group_dn:
+            searches.append((group_dn, filter_format("(|(member=%s)(uniqueMember=%s))", [dn, dn])))
         try:
             connection = self._connect(conf)
             connection.simple_bind_s(conf["ldap_binddn"] or "", conf["ldap_password"] or "")
-            found = connection.search_st(dn, ldap.SCOPE_BASE, staff_filter, ["1.1"], timeout=60)
-            connection.unbind()
+            try:
+                return any(
+                    connection.search_st(base, ldap.SCOPE_BASE, search, ["1.1"], timeout=60)
+                    for base, search in searches
+                )
+            finally:
+                connection.unbind()
         except ldap.LDAPError as error:
-            _logger.error("LDAP staff filter %r failed: %s", staff_filter, error)
+            _logger.error("LDAP staff check for %s failed: %s", dn, error)
             return False
-        return bool(found)
 
     def _library_create_user(self, conf, login, ldap_entry, reader, internal):
         """A user for the campus account: on the reader's own contact when

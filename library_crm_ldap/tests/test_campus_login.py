@@ -62,6 +62,15 @@ class CampusLdapCommon:
                 person_ldif("nobody", "无名", PASSWORDS["nobody"], employeeNumber="C599999"),
                 # An account without a number.
                 person_ldif("nonumber", "无号", PASSWORDS["nonumber"]),
+                # A directory group of staff (zhaogong only).
+                "\n".join(
+                    [
+                        f"dn: cn=library-staff,{SUFFIX}",
+                        "objectClass: groupOfNames",
+                        "cn: library-staff",
+                        f"member: uid=zhaogong,ou=staff,{SUFFIX}",
+                    ]
+                ),
             ]
         )
         cls.ldap_conf = cls.env["res.company.ldap"].create(
@@ -200,6 +209,25 @@ class TestCampusLogin(CampusLdapCommon, LibraryCrmCase):
         # Readers stay portal users whatever the allowance.
         zhang = self._user(self._login("zhangsan"))
         self.assertTrue(zhang._is_portal())
+
+    def test_staff_by_group_membership(self):
+        self.ldap_conf.write(
+            {
+                "library_staff_filter": False,
+                "library_staff_group_dn": f"cn=no-such-group,{SUFFIX}",
+                "library_staff_internal": True,
+            }
+        )
+        # A group that does not exist makes nobody staff: zhaogong is no reader.
+        with mute_logger("odoo.addons.library_crm_ldap.models.res_company_ldap"):
+            self._assert_refused("zhaogong")
+        self.ldap_conf.library_staff_group_dn = f"cn=library-staff,{SUFFIX}"
+        zhao = self._user(self._login("zhaogong"))
+        self.assertEqual(zhao.group_ids, self.env.ref("base.group_user"))
+        # Not a member: a reader like the others, portal only.
+        wang = self._user(self._login("wanglaoshi"))
+        self.assertEqual(wang.partner_id, self.reader_wang)
+        self.assertTrue(wang._is_portal())
 
     def test_staff_template_user_is_the_configured_role(self):
         template = self._new_user(
