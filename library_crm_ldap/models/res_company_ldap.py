@@ -116,7 +116,8 @@ class ResCompanyLdap(models.Model):
         )
         normalize = self.env["res.partner"]._normalize_card_number
         numbers = {
-            normalize(value.decode() if isinstance(value, bytes) else value) for value in values
+            normalize(value.decode(errors="replace") if isinstance(value, bytes) else value)
+            for value in values
         } - {False}
         return numbers.pop() if len(numbers) == 1 else False
 

@@ -277,6 +277,12 @@ class TestCampusLoginHttp(CampusLdapCommon, LibraryCrmHttpCase):
         self.assertIn('class="alert alert-danger" role="alert"', refused.text)
         self.assertIn("oe_login_form", refused.text)
         self.assertFalse(self._session_uid())
+        # The right password of an account that is no reader: refused too.
+        with mute_logger("odoo.addons.base.models.res_users"):
+            stranger = self._web_login("nobody", PASSWORDS["nobody"])
+        self.assertIn('class="alert alert-danger" role="alert"', stranger.text)
+        self.assertFalse(self._session_uid())
+        self.assertFalse(self.env["res.users"].search([("login", "=", "nobody")]))
         response = self._web_login("zhangsan", PASSWORDS["zhangsan"])
         user = self.env["res.users"].search([("login", "=", "zhangsan")])
         self.assertEqual(user.partner_id, self.reader_zhang)
