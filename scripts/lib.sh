@@ -11,19 +11,22 @@ LINT_VENV="${LIBRARY_CRM_LINT_VENV:-$REPO/.venv-lint}"
 STATE_DIR="$REPO/.odoo"
 PGDATA_LOCAL="${LIBRARY_CRM_PGDATA:-$REPO/.pgdata}"
 PYTHON="${PYTHON:-python3}"
-# The addons of this repository: library_crm and its bridge to Odoo's
-# Dashboards app (spreadsheet_dashboard, which it brings along).
-ADDON_DIRS=(library_crm spreadsheet_dashboard_library_crm)
-ADDONS="library_crm,spreadsheet_dashboard_library_crm"
+# The addons of this repository: library_crm, its bridge to Odoo's
+# Dashboards app (spreadsheet_dashboard, which it brings along) and the
+# campus login (auth_ldap, which it brings along).
+ADDON_DIRS=(library_crm spreadsheet_dashboard_library_crm library_crm_ldap)
+ADDONS="library_crm,spreadsheet_dashboard_library_crm,library_crm_ldap"
 
 # Debian packages: what Odoo's Python requirements build against, what the
-# product uses (PDF, Chinese fonts, browser tours), PostgreSQL.
+# product uses (PDF, Chinese fonts, browser tours), PostgreSQL, and the
+# OpenLDAP server the campus login tests start (slapd, ldap-utils).
 SYSTEM_PACKAGES=(
     git python3-venv python3-dev build-essential
     libpq-dev libldap2-dev libsasl2-dev libxml2-dev libxslt1-dev libjpeg-dev zlib1g-dev
     postgresql postgresql-client
     wkhtmltopdf chromium fonts-noto-cjk poppler-utils
     faketime
+    slapd ldap-utils
 )
 
 log() { printf '\033[1;34m[library_crm]\033[0m %s\n' "$*" >&2; }
@@ -194,14 +197,27 @@ addon_state() {  # $1 = database, $2 = addon
     psql -d "$1" -Atqc "select state from ir_module_module where name = '$2'" 2>/dev/null || true
 }
 
+# The addons of this repository not installed on a database, comma-separated.
+missing_addons() {  # $1 = database
+    local missing=() addon
+    for addon in "${ADDON_DIRS[@]}"; do
+        [ "$(addon_state "$1" "$addon")" = "installed" ] || missing+=("$addon")
+    done
+    (IFS=,; echo "${missing[*]}")
+}
+
 # Odoo arguments that bring a database to this tree: install everything on a
-# new one; else update library_crm and install the bridge if it is missing
+# new one; else update library_crm and install the addons that are missing
 # (-i alone would leave an installed library_crm as it was).
 addon_arguments() {  # $1 = database
+    local missing
     if [ "$(addon_state "$1" library_crm)" != "installed" ]; then
         echo "-i $ADDONS"
-    elif [ "$(addon_state "$1" spreadsheet_dashboard_library_crm)" != "installed" ]; then
-        echo "-u $ADDONS -i spreadsheet_dashboard_library_crm"
+        return
+    fi
+    missing="$(missing_addons "$1")"
+    if [ -n "$missing" ]; then
+        echo "-u $ADDONS -i $missing"
     else
         echo "-u $ADDONS"
     fi

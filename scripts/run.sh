@@ -24,7 +24,7 @@ if [ "$(addon_state "$DB" library_crm)" != "installed" ]; then
         --stop-after-init --log-level=warn
     echo "$addon_hash" >"$stamp"
 elif [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$addon_hash" ] \
-    || [ "$(addon_state "$DB" spreadsheet_dashboard_library_crm)" != "installed" ]; then
+    || [ -n "$(missing_addons "$DB")" ]; then
     log "updating $DB: odoo $arguments"
     # shellcheck disable=SC2086
     odoo_bin -c "$CONF" -d "$DB" $arguments --stop-after-init --log-level=warn

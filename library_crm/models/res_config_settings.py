@@ -34,6 +34,7 @@ SETTINGS = {
     "points_survey_answered": (5, 0, 100000),
     "satisfaction_survey_weight": (70, 0, 100),
     "journey_cap_days": (7, 0, 3650),
+    "alumni_card_months": (12, 0, 120),
 }
 
 
@@ -147,6 +148,13 @@ class ResConfigSettings(models.TransientModel):
         string="Days Between Journey Messages",
         default=SETTINGS["journey_cap_days"][0],
         help="No reader gets more than one journey message in this many days.",
+    )
+    library_alumni_card_months = fields.Integer(
+        string="Alumni Card Validity (months)",
+        default=SETTINGS["alumni_card_months"][0],
+        help="A reader the campus roster reports as graduated becomes an alumnus whose card "
+        "expires this many months after the import (0: on the day of the import), unless the "
+        "roster gives the card expiry.",
     )
 
     @api.model

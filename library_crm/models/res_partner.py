@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.fields import Domain
 from odoo.orm.utils import parse_field_expr
 
 from .library_rights import check_librarian, is_manager
@@ -32,6 +33,10 @@ EDUCATION_LEVELS = [
     ("doctorate", "Doctorate"),
 ]
 
+# The numbers that identify a reader: library card, campus card (一卡通),
+# student/staff number (学工号). Each is normalised and unique per company.
+READER_NUMBER_FIELDS = ("reader_card_number", "reader_campus_card", "reader_student_number")
+
 LIBRARY_GROUP = "library_crm.group_library_librarian"
 # Written by the segmentation and satisfaction engines, in SQL, only.
 ENGINE_FIELDS = ("library_metrics_id", "satisfaction_score")
@@ -55,6 +60,22 @@ class ResPartner(models.Model):
         copy=False,
         tracking=True,
         help="Library card or account number; stored trimmed and upper-case.",
+    )
+    reader_campus_card = fields.Char(
+        string="Campus Card Number",
+        index="btree_not_null",
+        copy=False,
+        tracking=True,
+        help="The campus card (一卡通) number from the campus registry; stored trimmed and "
+        "upper-case.",
+    )
+    reader_student_number = fields.Char(
+        string="Student/Staff Number",
+        index="btree_not_null",
+        copy=False,
+        tracking=True,
+        help="The student or staff number (学工号) from the campus registry; stored trimmed "
+        "and upper-case.",
     )
     reader_category = fields.Selection(READER_CATEGORIES, index=True, tracking=True)
     library_department_id = fields.Many2one(
@@ -265,6 +286,34 @@ class ResPartner(models.Model):
         "WHERE is_reader IS TRUE AND reader_card_number IS NOT NULL",
         "Another reader already has this card number.",
     )
+    _reader_campus_card_company_unique = models.UniqueIndex(
+        "(reader_campus_card, COALESCE(company_id, 0)) "
+        "WHERE is_reader IS TRUE AND reader_campus_card IS NOT NULL",
+        "Another reader already has this campus card number.",
+    )
+    _reader_student_number_company_unique = models.UniqueIndex(
+        "(reader_student_number, COALESCE(company_id, 0)) "
+        "WHERE is_reader IS TRUE AND reader_student_number IS NOT NULL",
+        "Another reader already has this student/staff number.",
+    )
+
+    @api.model
+    def _search_display_name(self, operator, value):
+        """Any of a reader's numbers finds them: the library card number (in
+        _rec_names_search), the campus card and the student/staff number,
+        compared whole after normalising, so that the btree indexes serve."""
+        domain = super()._search_display_name(operator, value)
+        if operator in ("ilike", "=ilike", "=", "like", "=like") and isinstance(value, str):
+            number = self._normalize_card_number(value)
+            if number:
+                domain = Domain.OR(
+                    [
+                        domain,
+                        Domain("reader_campus_card", "=", number),
+                        Domain("reader_student_number", "=", number),
+                    ]
+                )
+        return domain
 
     def _field_to_sql(self, alias, field_expr, query=None):
         """Odoo turns a related field that is not stored (reader_segment,
@@ -418,10 +467,9 @@ class ResPartner(models.Model):
         purpose under ``channel`` when given."""
         today = fields.Date.context_today(self)
         for vals in vals_list:
-            if "reader_card_number" in vals:
-                vals["reader_card_number"] = self._normalize_card_number(
-                    vals["reader_card_number"]
-                )
+            for name in READER_NUMBER_FIELDS:
+                if name in vals:
+                    vals[name] = self._normalize_card_number(vals[name])
         defaults = {}
         initial = []
         for vals in vals_list:
@@ -466,6 +514,7 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         self._check_engine_fields(vals)
+        self._check_reader_numbers(vals)
         if "responsible_librarian_id" in vals:
             self._check_responsible_librarian_change(vals["responsible_librarian_id"])
         if (
@@ -501,6 +550,24 @@ class ResPartner(models.Model):
         if changed:
             self._raise_engine_field(changed)
 
+    def _check_reader_numbers(self, vals):
+        """A reader's numbers identify them, to the roster import and to the
+        campus login (library_crm_ldap links a first login to the reader
+        with the directory's number): only library staff change them, so
+        that no other user gives someone else's reader their own number."""
+        names = [name for name in READER_NUMBER_FIELDS if name in vals]
+        if not names or self.env.su or self.env.user.has_group(LIBRARY_GROUP):
+            return
+        for name in names:
+            value = self._normalize_card_number(vals[name])
+            if any(p.is_reader and p[name] != value for p in self.sudo()):
+                raise AccessError(
+                    self.env._(
+                        "Only library staff change a reader's %(field)s.",
+                        field=self._fields[name]._description_string(self.env),
+                    )
+                )
+
     def _raise_engine_field(self, names):
         raise AccessError(
             self.env._(
@@ -532,8 +599,9 @@ class ResPartner(models.Model):
     def _library_before_write(self, vals):
         """What _library_after_write needs to know of the records before
         ``vals`` are written: (restart, changed)."""
-        if "reader_card_number" in vals:
-            vals["reader_card_number"] = self._normalize_card_number(vals["reader_card_number"])
+        for name in READER_NUMBER_FIELDS:
+            if name in vals:
+                vals[name] = self._normalize_card_number(vals[name])
         # {partner id: True when they become a reader, False on a new category}
         restart = {}
         if vals.get("is_reader") or ("reader_category" in vals and vals.get("is_reader", True)):

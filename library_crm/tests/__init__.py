@@ -3,6 +3,7 @@ from . import test_reader
 from . import test_department
 from . import test_access
 from . import test_reader_import
+from . import test_reader_roster
 from . import test_ui
 from . import test_liaison
 from . import test_liaison_http
