@@ -16,6 +16,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.translate import LazyTranslate
 
+from ..wizards.import_columns import alias_index
 from . import marc_records
 
 _logger = logging.getLogger(__name__)
@@ -42,8 +43,6 @@ IMPORT_COLUMNS = (
     "oai_identifier",
     "oai_datestamp",
 )
-
-from ..wizards.import_columns import alias_index
 
 # Columns of a new-title list (acquisitions export), in English or Chinese.
 TITLE_COLUMN_ALIASES = {
