@@ -77,7 +77,7 @@ class LibraryNewTitle(models.Model):
     )
     author = fields.Char(help="Authors, separated by semicolons.")
     publisher = fields.Char()
-    publication_year = fields.Integer(string="Publication Year", aggregator=False)
+    publication_year = fields.Integer(aggregator=False)
     call_number = fields.Char()
     clc_code = fields.Char(
         string="CLC Number", help="Chinese Library Classification (中图分类号), e.g. TP391.4."
