@@ -184,7 +184,12 @@ class LibraryReadingReport(models.Model):
             SQL(
                 """
                 WITH usage AS (
-                    SELECT u.partner_id, u.kind, u.quantity, u.resource_ref,
+                    SELECT u.partner_id, u.kind, u.quantity,
+                           -- An ISBN as the library system writes it (978-7-...)
+                           -- is the ISBN-13 titles are stored under.
+                           CASE WHEN u.resource_ref ~ '^[0-9][0-9 -]{11,16}[0-9]$'
+                                THEN regexp_replace(u.resource_ref, '[^0-9]', '', 'g')
+                                ELSE u.resource_ref END AS resource_ref,
                            extract(month FROM (u.occurred_at AT TIME ZONE 'UTC')
                                               AT TIME ZONE %(zone)s)::int AS month
                       FROM library_usage u

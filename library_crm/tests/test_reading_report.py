@@ -45,8 +45,8 @@ class ReadingReportCommon:
         Title = cls.env["library.new.title"]
         cls.titles = Title.create(
             [
-                {"name": "Deep Learning", "isbn": "XRR-9787000000001", "clc_code": "TP181"},
-                {"name": "Red Sorghum", "isbn": "XRR-9787000000002", "clc_code": "I247.5"},
+                {"name": "Deep Learning", "isbn": "979-1099990-01-3", "clc_code": "TP181"},
+                {"name": "Red Sorghum", "isbn": "9791099990020", "clc_code": "I247.5"},
                 {
                     "name": "A Brief History of China",
                     "call_number": "XRR-K20/123",
@@ -62,9 +62,9 @@ class ReadingReportCommon:
             rows.append(cls._use(peer, "visit", 4, 10))
         star = cls.peers[5]
         rows += [
-            cls._use(star, "loan", 5, 12, ref="XRR-9787000000001"),
-            cls._use(star, "renewal", 5, 20, ref="XRR-9787000000001"),
-            cls._use(star, "loan", 6, 3, ref="XRR-9787000000002"),
+            cls._use(star, "loan", 5, 12, ref="979-1099990-01-3"),
+            cls._use(star, "renewal", 5, 20, ref="9791099990013"),
+            cls._use(star, "loan", 6, 3, ref="9791099990020"),
             cls._use(star, "alert_click", 6, 4, ref="https://opac.example.edu/xrr/K20-123"),
             cls._use(star, "alert_click", 6, 5, ref="https://opac.example.edu/xrr/K20-123"),
             cls._use(star, "alert_click", 6, 6, ref="https://opac.example.edu/xrr/K20-123"),
@@ -83,7 +83,7 @@ class ReadingReportCommon:
             {"name": "Clicker", "is_reader": True, "library_department_id": cls.dept_rr.id}
         )
         cls.env["library.usage"].create(
-            [cls._use(cls.clicker, "alert_click", 2, 10, ref="XRR-9787000000001")]
+            [cls._use(cls.clicker, "alert_click", 2, 10, ref="9791099990013")]
         )
         unit = cls.env["library.unit"].create(
             {"name": "Acquisitions XRR", "manager_id": cls.user_manager.id}
