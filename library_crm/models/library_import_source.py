@@ -25,6 +25,7 @@ import shutil
 import socket
 import tempfile
 import time
+import uuid
 
 import requests
 from dateutil.relativedelta import relativedelta
@@ -789,6 +790,8 @@ class LibraryImportSource(models.Model):
         else:
             import psycopg2
 
+            # A name of its own, to recognise this connection on Odoo's server.
+            application_name = f"library_crm import {uuid.uuid4().hex}"
             connection = psycopg2.connect(
                 host=source.sql_host or None,
                 port=port,
@@ -796,9 +799,10 @@ class LibraryImportSource(models.Model):
                 password=source.password or None,
                 dbname=source.sql_database,
                 connect_timeout=SQL_TIMEOUT,
-                application_name="library_crm import",
+                application_name=application_name,
             )
             try:
+                source._check_sql_connection_target(application_name)
                 connection.set_session(readonly=True, isolation_level="REPEATABLE READ")
                 yield connection, connection.cursor()
             finally:
@@ -821,6 +825,30 @@ class LibraryImportSource(models.Model):
         local = host in LOCAL_HOSTS or host.startswith("/")
         odoo_local = odoo_host in LOCAL_HOSTS or odoo_host.startswith("/")
         if port == odoo_port and (host == odoo_host or (local and odoo_local)):
+            raise UserError(
+                self.env._(
+                    "This is the server of Odoo's own database: a source may read it only "
+                    "when the administrator sets the system parameter %(param)s.",
+                    param=SQL_ODOO_SERVER_PARAM,
+                )
+            )
+
+    def _check_sql_connection_target(self, application_name):
+        """Refuse a connection that landed on the server of Odoo's own
+        database, however its host was spelled (0.0.0.0, another address of
+        this machine, a libpq host list): Odoo's server lists the session."""
+        if self.env["ir.config_parameter"].sudo().get_param(SQL_ODOO_SERVER_PARAM):
+            return
+        cr = self.env.cr
+        # The activity view is a snapshot per transaction: take a fresh one.
+        cr.execute(SQL("SELECT pg_stat_clear_snapshot()"))
+        cr.execute(
+            SQL(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = %s LIMIT 1",
+                application_name,
+            )
+        )
+        if cr.fetchone():
             raise UserError(
                 self.env._(
                     "This is the server of Odoo's own database: a source may read it only "

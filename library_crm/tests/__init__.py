@@ -43,3 +43,4 @@ from . import test_import_source_sql
 from . import test_import_source_http
 from . import test_reading_report
 from . import test_reading_report_http
+from . import test_attack_round3
