@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from .library_rights import check_no_chatter_rating
+
 INTERACTION_CHANNELS = [
     ("in_person", "In Person"),
     ("phone", "Phone"),
@@ -209,6 +211,10 @@ class LibraryInteraction(models.Model):
                     or self.env.company.partner_id.id,
                 },
             )
+
+    def message_post(self, **kwargs):
+        check_no_chatter_rating(self.env, kwargs)
+        return super().message_post(**kwargs)
 
     def rating_apply(
         self,

@@ -38,3 +38,12 @@ def check_leader(env):
 
 def is_leader(env):
     return env.su or env.user.has_group(LEADER_GROUP)
+
+
+def check_no_chatter_rating(env, kwargs):
+    """message_post(rating_value=..., rating_id=...) is public and makes or
+    consumes a rating: the library's readers rate through their own link
+    only (the rating route applies it as superuser), so no caller posts a
+    rating on a suggestion or a service through the chatter."""
+    if not env.su and (kwargs.get("rating_value") or kwargs.get("rating_id")):
+        raise AccessError(env._("A reader rates through the link they received."))

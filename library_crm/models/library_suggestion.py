@@ -52,7 +52,12 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import html2plaintext, is_html_empty
 
-from .library_rights import LEADER_GROUP, LIBRARIAN_GROUP, MANAGER_GROUP
+from .library_rights import (
+    LEADER_GROUP,
+    LIBRARIAN_GROUP,
+    MANAGER_GROUP,
+    check_no_chatter_rating,
+)
 
 SUGGESTION_STATES = [
     ("new", "Received"),
@@ -1134,6 +1139,10 @@ class LibrarySuggestion(models.Model):
                     ),
                     subtype_xmlid="mail.mt_note",
                 )
+
+    def message_post(self, **kwargs):
+        check_no_chatter_rating(self.env, kwargs)
+        return super().message_post(**kwargs)
 
     def rating_apply(
         self,

@@ -9,6 +9,7 @@ from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
 from .common import LibraryCrmHttpCase
+from .test_service_rating import ServiceRatingCommon
 
 HOSTILE = {
     "active_test": False,
@@ -21,12 +22,13 @@ HOSTILE = {
 
 
 @tagged("post_install", "-at_install")
-class TestAttackRound3(LibraryCrmHttpCase):
+class TestAttackRound3(ServiceRatingCommon, LibraryCrmHttpCase):
     rpc_context = HOSTILE
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls._setup_service_rating()
         cls.user_portal.partner_id.write({"is_reader": True, "email": "reader3@example.edu"})
         cls.unit = cls.env["library.unit"].create(
             {
@@ -100,3 +102,49 @@ class TestAttackRound3(LibraryCrmHttpCase):
         self.assertIn("server of Odoo's own database", run.error)
         self.assertFalse(run.read_count)
         self.assertFalse(run.rejected_file)
+
+    # ------------------------------------------------------------------
+    # Ratings
+    # ------------------------------------------------------------------
+
+    def test_no_rating_is_posted_through_the_chatter(self):
+        """Hole: message_post(rating_value=...) is public and made a rating
+        (its message authored by the reader if author_id said so) on a
+        suggestion or a service, for any librarian; ratings come only
+        through the reader's link now."""
+        interaction = self._log()
+        before = self._ratings(interaction)
+        targets = [
+            ("library.suggestion", self.suggestion, self.user_portal.partner_id),
+            ("library.interaction", interaction, self.reader),
+        ]
+        for model, record, reader in targets:
+            for user in (self.user_librarian, self.user_manager, self.user_leader):
+                for key, value in (("rating_value", 5), ("rating_id", before[:1].id)):
+                    with self.subTest(model=model, user=user.login, key=key):
+                        error = self._refused(
+                            user,
+                            model,
+                            "message_post",
+                            [record.ids],
+                            {
+                                "body": "Great service",
+                                key: value,
+                                "author_id": reader.id,
+                                "message_type": "comment",
+                            },
+                        )
+                        self.assertIn("AccessError", str(error))
+        self.assertFalse(self._ratings(self.suggestion))
+        self.assertEqual(self._ratings(interaction), before)
+        self.assertFalse(before.filtered("consumed"), "the reader's request stays unanswered")
+        self.assertFalse(before.message_id)
+        # A plain comment still goes through.
+        self._rpc(
+            self.user_librarian,
+            "library.suggestion",
+            "message_post",
+            [self.suggestion.ids],
+            {"body": "Noted", "message_type": "comment", "subtype_xmlid": "mail.mt_note"},
+        )
+        self.assertIn("Noted", str(self.suggestion.message_ids[:1].body))
