@@ -57,6 +57,9 @@ HTTP_TIMEOUT = 120  # seconds to connect, and between two reads
 SQL_TIMEOUT = 30
 HASH_CHUNK = 1024 * 1024
 QUERY_START_RE = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
+# A read-only transaction does not stop MariaDB's SELECT from writing or
+# reading files on the database host (INTO OUTFILE / DUMPFILE, LOAD_FILE).
+QUERY_FILE_RE = re.compile(r"\b(outfile|dumpfile|load_file)\b", re.IGNORECASE)
 
 KINDS = [
     ("readers", "Reader Roster"),
@@ -245,6 +248,13 @@ class LibraryImportSource(models.Model):
                 if source.query and ";" in source.query.strip().rstrip(";"):
                     raise ValidationError(
                         self.env._("The mapping query must be a single statement.")
+                    )
+                if source.query and QUERY_FILE_RE.search(source.query):
+                    raise ValidationError(
+                        self.env._(
+                            "The mapping query may not write or read files on the database "
+                            "server (INTO OUTFILE, INTO DUMPFILE, LOAD_FILE)."
+                        )
                     )
             if source.url and not source.url.lower().startswith(("http://", "https://")):
                 raise ValidationError(self.env._("The URL must start with http:// or https://."))

@@ -4,6 +4,7 @@ the reading reports, the import sources, the suggestions' hidden state,
 the ratings and the dashboard share. Each hole found has its regression
 test; the paths that already held are kept in test_refusals_hold."""
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
@@ -148,3 +149,47 @@ class TestAttackRound3(ServiceRatingCommon, LibraryCrmHttpCase):
             {"body": "Noted", "message_type": "comment", "subtype_xmlid": "mail.mt_note"},
         )
         self.assertIn("Noted", str(self.suggestion.message_ids[:1].body))
+
+    def test_mapping_query_writes_no_file_on_the_database_server(self):
+        """Hole: MariaDB's read-only transaction lets a SELECT write a file on
+        the database host (INTO OUTFILE / DUMPFILE) or read one (LOAD_FILE):
+        the mapping query may not."""
+        source = self.env["library.import.source"].create(
+            {
+                "name": "ILS on MariaDB",
+                "kind": "departments",
+                "location": "sql",
+                "sql_engine": "mysql",
+                "sql_database": "koha",
+                "query": "SELECT code, name FROM departments ORDER BY code",
+            }
+        )
+        queries = [
+            "SELECT 'x' AS code INTO OUTFILE '/tmp/library_crm_attack.txt'",
+            "SELECT 'x' AS code INTO/**/DUMPFILE '/tmp/library_crm_attack.bin'",
+            "SELECT LOAD_FILE('/etc/passwd') AS name, 'X' AS code ORDER BY code",
+            "SELECT 1 AS code /*!50000 INTO OUTFILE '/tmp/library_crm_attack.txt' */",
+        ]
+        for query in queries:
+            with self.subTest(query=query):
+                error = self._refused(
+                    self.user_manager,
+                    "library.import.source",
+                    "write",
+                    [source.ids, {"query": query}],
+                )
+                self.assertIn("ValidationError", str(error))
+                error = self._refused(
+                    self.user_manager,
+                    "library.import.source",
+                    "create",
+                    [{**source.copy_data()[0], "name": "Other", "query": query}],
+                )
+                self.assertIn("ValidationError", str(error))
+                with (
+                    self.assertRaisesRegex(ValidationError, "files on the database server"),
+                    self.env.cr.savepoint(),
+                ):
+                    source.with_user(self.user_manager).write({"query": query})
+        source.invalidate_recordset()
+        self.assertEqual(source.query, "SELECT code, name FROM departments ORDER BY code")
