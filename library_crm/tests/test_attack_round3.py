@@ -193,3 +193,207 @@ class TestAttackRound3(ServiceRatingCommon, LibraryCrmHttpCase):
                     source.with_user(self.user_manager).write({"query": query})
         source.invalidate_recordset()
         self.assertEqual(source.query, "SELECT code, name FROM departments ORDER BY code")
+
+    # ------------------------------------------------------------------
+    # Paths that held
+    # ------------------------------------------------------------------
+
+    def test_refusals_hold(self):
+        """Paths that were already refused, as (label, user, model, method,
+        args, kwargs): credentials, reading reports, the suggestion's
+        working state, ratings and the dashboard share."""
+        Source, Report = "library.import.source", "library.reading.report"
+        source = self.env[Source].create(
+            {
+                "name": "Protected feed",
+                "kind": "usage",
+                "location": "url",
+                "url": "https://ils.example.edu/usage.csv",
+                "login": "feeduser",
+                "password": "s3cret-feed",
+            }
+        )
+        reports = self.env[Report].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "year": 2025,
+                    "company_id": self.company.id,
+                    "loan_count": loans,
+                    "activity_count": loans,
+                }
+                for partner, loans in ((self.reader, 41), (self.user_portal.partner_id, 3))
+            ]
+        )
+        other_report = reports[0]
+        interaction = self._log()
+        rating = self._ratings(interaction)
+        cases = []
+        for user in (self.user_librarian, self.user_internal, self.user_portal):
+            cases += [
+                ("password read", user, Source, "read", [source.ids, ["password"]], None),
+                ("login read", user, Source, "read", [source.ids, ["login"]], None),
+                (
+                    "password web_read",
+                    user,
+                    Source,
+                    "web_read",
+                    [source.ids],
+                    {"specification": {"password": {}}},
+                ),
+                (
+                    "password search_read",
+                    user,
+                    Source,
+                    "search_read",
+                    [[]],
+                    {"fields": ["password"]},
+                ),
+                (
+                    "password oracle",
+                    user,
+                    Source,
+                    "search",
+                    [[("password", "=like", "s3%")]],
+                    None,
+                ),
+                ("password order", user, Source, "search", [[]], {"order": "password"}),
+                (
+                    "password read_group",
+                    user,
+                    Source,
+                    "read_group",
+                    [[], ["password"], ["password"]],
+                    None,
+                ),
+                ("password export", user, Source, "export_data", [source.ids, ["password"]], None),
+                ("run now", user, Source, "action_run", [source.ids], None),
+                ("test connection", user, Source, "action_test_connection", [source.ids], None),
+                ("mailing", user, Report, "action_create_mailing", [reports.ids], None),
+                ("generate", user, Report, "_generate", [2025], None),
+                (
+                    "wizard",
+                    user,
+                    "library.reading.report.generate",
+                    "create",
+                    [{"year": 2025}],
+                    None,
+                ),
+                (
+                    "rating apply",
+                    user,
+                    "library.suggestion",
+                    "rating_apply",
+                    [self.suggestion.ids, 5],
+                    None,
+                ),
+                (
+                    "rating create",
+                    user,
+                    "rating.rating",
+                    "create",
+                    [
+                        {
+                            "res_model_id": self.env["ir.model"]._get_id("library.suggestion"),
+                            "res_id": self.suggestion.id,
+                            "partner_id": self.user_portal.partner_id.id,
+                            "rating": 5,
+                            "consumed": True,
+                        }
+                    ],
+                    None,
+                ),
+                (
+                    "rating write",
+                    user,
+                    "rating.rating",
+                    "write",
+                    [rating.ids, {"rating": 1, "consumed": True}],
+                    None,
+                ),
+            ]
+        for user in (self.user_internal, self.user_portal):
+            cases += [
+                ("other report", user, Report, "read", [other_report.ids, ["loan_count"]], None),
+                ("reports list", user, Report, "search_read", [[]], {"fields": ["loan_count"]}),
+            ][: 1 if user == self.user_portal else 2]
+        # The reader's own suggestion: the working state and the pending
+        # rejection stay staff's.
+        portal, Suggestion = self.user_portal, "library.suggestion"
+        ids = self.suggestion.ids
+        cases += [
+            ("state read", portal, Suggestion, "read", [ids, ["state"]], None),
+            ("reason read", portal, Suggestion, "read", [ids, ["rejection_reason"]], None),
+            ("state search", portal, Suggestion, "search", [[("state", "=", "new")]], None),
+            ("state order", portal, Suggestion, "search", [[]], {"order": "state"}),
+            ("state group", portal, Suggestion, "read_group", [[], ["state"], ["state"]], None),
+            (
+                "reason search",
+                portal,
+                Suggestion,
+                "search",
+                [[("rejection_reason", "!=", False)]],
+                None,
+            ),
+            (
+                "share",
+                self.user_librarian,
+                "spreadsheet.dashboard.share",
+                "action_get_share_url",
+                [
+                    {
+                        "dashboard_id": self.env.ref(
+                            "spreadsheet_dashboard_library_crm.spreadsheet_dashboard_reader_relations"
+                        ).id,
+                        "spreadsheet_data": "{}",
+                    }
+                ],
+                None,
+            ),
+        ]
+        self.suggestion.with_user(self.user_librarian).action_reject("Too costly this year")
+        self.assertEqual(self.suggestion.state, "reject_pending")
+        held = []
+        for label, user, model, method, args, kwargs in cases:
+            with self.subTest(label=label, user=user.login):
+                self._refused(user, model, method, args, kwargs)
+                held.append(label)
+        self.assertEqual(len(held), len(cases))
+        # What the reader does read of their suggestion says nothing of it.
+        row = self._rpc(portal, Suggestion, "read", [ids, ["reader_state", "is_open"]])[0]
+        self.assertEqual((row["reader_state"], row["is_open"]), ("new", True))
+        groups = self._rpc(
+            portal, Suggestion, "read_group", [[], ["reader_state"], ["reader_state"]]
+        )
+        self.assertEqual([g["reader_state"] for g in groups], ["new"])
+        self.authenticate_as(portal)
+        thread = self.make_jsonrpc_request(
+            "/mail/thread/messages",
+            {"thread_model": Suggestion, "thread_id": self.suggestion.id, "fetch_params": {}},
+        )
+        self.assertNotIn("Too costly", str(thread))
+        self.assertNotIn("reject_pending", str(thread))
+        self.assertNotIn("Rejection Pending", str(thread))
+        page = self.url_open(f"/my/suggestions/{self.suggestion.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertNotIn("Too costly", page.text)
+        self.assertNotIn("Rejection Pending", page.text)
+        # The reader's report page is theirs, whatever the year asked.
+        own = self._rpc(portal, Report, "search_read", [[]], {"fields": ["loan_count"]})
+        self.assertEqual([r["loan_count"] for r in own], [3])
+        sums = self._rpc(portal, Report, "read_group", [[], ["loan_count:sum"], []])
+        self.assertEqual(sums[0]["loan_count"], 3)
+        self.assertEqual(self.url_open("/my/reading-report/2024").status_code, 404)
+        self.assertNotIn("41", self.url_open("/my/reading-report/2025").text.split("<main")[-1])
+        # No secret in the source's chatter.
+        self.assertNotIn("s3cret-feed", str(source.message_ids.mapped("body")))
+        self.assertFalse(
+            self.env["mail.tracking.value"]
+            .sudo()
+            .search(
+                [
+                    ("field_id.model", "=", Source),
+                    ("field_id.name", "in", ["login", "password"]),
+                ]
+            )
+        )
