@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import tempfile
 import time
 import uuid
@@ -589,8 +590,12 @@ class LibraryImportSource(models.Model):
         Run = self.env["library.import.run"].sudo()
         path = os.path.join(folder, name)
         try:
-            before = os.stat(path)
+            before = os.lstat(path)
         except FileNotFoundError:  # taken away since the folder was listed
+            return Run
+        if not stat.S_ISREG(before.st_mode):
+            # Replaced by a link (or else) since the folder was listed.
+            _logger.warning("Import source %s: %s is not a plain file, left.", self.id, name)
             return Run
         waiting = Run.search(
             [("source_id", "=", self.id), ("state", "=", "waiting"), ("file_name", "=", name)],
@@ -598,8 +603,12 @@ class LibraryImportSource(models.Model):
         )
         digest = None
         if time.time() - before.st_mtime >= self.stable_seconds:
-            digest = _sha256(path)
-            after = os.stat(path)
+            try:
+                digest = _sha256(path)
+            except OSError as exc:  # swapped for a link since, or taken away
+                _logger.warning("Import source %s: %s not read: %s", self.id, name, exc)
+                return Run
+            after = os.lstat(path)
             if (after.st_size, after.st_mtime) != (before.st_size, before.st_mtime):
                 digest = None
         if not digest:
@@ -633,7 +642,7 @@ class LibraryImportSource(models.Model):
         run = self._start_run(commit, run=waiting or None, file_name=name, file_sha256=digest)
 
         def work(run, totals):
-            with open(path, "rb") as handle:
+            with _open_plain(path) as handle:
                 data = handle.read()
             if hashlib.sha256(data).hexdigest() != digest:
                 raise UserError(
@@ -976,9 +985,15 @@ def _raise(exc):
     raise exc
 
 
+def _open_plain(path):
+    """The file for reading, never through a symbolic link (a sender may
+    swap a feed file for one after the folder was listed)."""
+    return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
+
+
 def _sha256(path):
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with _open_plain(path) as handle:
         while chunk := handle.read(HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()

@@ -4,12 +4,18 @@ the reading reports, the import sources, the suggestions' hidden state,
 the ratings and the dashboard share. Each hole found has its regression
 test; the paths that already held are kept in test_refusals_hold."""
 
+import os
+import tempfile
+
+from freezegun import freeze_time
+
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
 from .common import LibraryCrmHttpCase
+from .test_import_source import NOW, NOW_TS, ImportSourceCase
 from .test_service_rating import ServiceRatingCommon
 
 HOSTILE = {
@@ -397,3 +403,35 @@ class TestAttackRound3(ServiceRatingCommon, LibraryCrmHttpCase):
                 ]
             )
         )
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(NOW)
+class TestAttackRound3Folder(ImportSourceCase):
+    def test_file_swapped_for_a_symlink_is_not_read(self):
+        """Hole: the listing skips symbolic links, but a file the sender
+        replaced by one after the listing was read through it (Odoo's own
+        configuration, say, into department names or the rejected rows a
+        librarian downloads). The file is now opened without following a
+        link, and a link is left alone."""
+        source = self._source("swap", kind="departments")
+        folder = os.path.join(self.tmp.name, "swap")
+        outside = tempfile.TemporaryDirectory()
+        self.addCleanup(outside.cleanup)
+        secret = os.path.join(outside.name, "odoo.conf")
+        with open(secret, "wb") as out:
+            out.write("院系代码,院系名称,上级代码\nXSECRET,admin_passwd = hunter2,\n".encode())
+        os.utime(secret, (NOW_TS - 600, NOW_TS - 600))
+        link = os.path.join(folder, "units.csv")
+        os.symlink(secret, link)
+        # As if the folder had been listed when units.csv was a plain file.
+        runs = source._folder_file(folder, "units.csv", commit=False)
+        self.assertFalse(runs.filtered(lambda run: run.state == "done"))
+        self.assertFalse(self.env["library.department"].search([("name", "like", "hunter2")]))
+        self.assertTrue(os.path.islink(link), "the link is left where it is")
+        self.assertTrue(os.path.exists(secret))
+        # A plain file of the same folder is still imported.
+        self._drop(source, "real.csv", "院系代码,院系名称,上级代码\nXREAL,Real Unit,\n".encode())
+        run = source._folder_file(folder, "real.csv", commit=False)
+        self.assertEqual(run.state, "done", run.error)
+        self.assertTrue(self.env["library.department"].search([("name", "=", "Real Unit")]))
