@@ -435,3 +435,117 @@ class TestAttackRound3Folder(ImportSourceCase):
         run = source._folder_file(folder, "real.csv", commit=False)
         self.assertEqual(run.state, "done", run.error)
         self.assertTrue(self.env["library.department"].search([("name", "=", "Real Unit")]))
+
+
+@tagged("post_install", "-at_install")
+class TestAttackRound3Templates(ServiceRatingCommon, LibraryCrmHttpCase):
+    rpc_context = HOSTILE
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_service_rating()
+
+    def _tokens(self, record):
+        return (
+            self.env["rating.rating"]
+            .sudo()
+            .search([("res_model", "=", record._name), ("res_id", "=", record.id)])
+            .mapped("access_token")
+        )
+
+    def _replied(self):
+        """A suggestion of the reader replied to: the reply, with its rating
+        request, goes to the reader."""
+        suggestion = self.env["library.suggestion"].create(
+            {
+                "partner_id": self.user_portal.partner_id.id,
+                "category_id": self.env["library.suggestion.category"]
+                .create({"name": "Rating round three"})
+                .id,
+                "subject": "Quiet rooms",
+                "channel": "portal",
+            }
+        )
+        suggestion.sudo()._write_step(
+            {"state": "done", "reply": "<p>Done</p>", "done_date": "2026-11-20 10:00:00"}
+        )
+        suggestion.sudo()._send_template("library_crm.mail_template_suggestion_reply")
+        return suggestion
+
+    def test_rating_token_is_not_rendered_for_staff(self):
+        """Hole: a librarian opened a composer with the rating request
+        template on a service or a suggestion and read the reader's rating
+        link in its body, then rated in the reader's name. The token is
+        rendered for the server's own mails and for the reader only."""
+        self.user_portal.partner_id.write({"is_reader": True, "email": "r3@example.edu"})
+        interaction = self._log()
+        suggestion = self._replied()
+        suggestion.sudo()._rating_get_access_token()  # as the reader's page makes it
+        cases = [
+            (interaction, "library_crm.mail_template_interaction_rating"),
+            (suggestion, "library_crm.mail_template_suggestion_reply"),
+        ]
+        for record, xmlid in cases:
+            for user in (self.user_librarian, self.user_manager):
+                with self.subTest(model=record._name, user=user.login):
+                    try:
+                        composer = self._rpc(
+                            user,
+                            "mail.compose.message",
+                            "create",
+                            [
+                                {
+                                    "composition_mode": "comment",
+                                    "model": record._name,
+                                    "res_ids": str(record.ids),
+                                    "template_id": self.env.ref(xmlid).id,
+                                }
+                            ],
+                        )
+                        body = self._rpc(
+                            user, "mail.compose.message", "read", [[composer], ["body"]]
+                        )[0]["body"]
+                    except JsonRpcException:
+                        body = ""
+                    tokens = self._tokens(record)
+                    self.assertTrue(tokens)
+                    for token in tokens:
+                        self.assertNotIn(token, body)
+        # The reader's mail still holds their link.
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("body_html", "ilike", self._tokens(interaction)[0])])
+        )
+        self.assertEqual(mail.recipient_ids, self.reader, "the reader still gets the link")
+
+    def test_suggestion_reply_in_the_chatter_holds_no_rating_token(self):
+        """Hole: the reply with its rating links was posted on the
+        suggestion, and a librarian read the reader's token in the chatter.
+        The reply links to the reader's suggestion page, where the signed-in
+        reader rates."""
+        suggestion = self._replied()
+        tokens = self._tokens(suggestion)
+        for user in (self.user_librarian, self.user_manager):
+            with self.subTest(user=user.login):
+                rows = self._rpc(
+                    user,
+                    "mail.message",
+                    "search_read",
+                    [[("model", "=", "library.suggestion"), ("res_id", "=", suggestion.id)]],
+                    {"fields": ["body"]},
+                )
+                self.assertTrue(rows, "the reply is in the chatter")
+                for token in tokens:
+                    self.assertNotIn(token, str(rows))
+        reply = suggestion.message_ids.filtered(lambda m: "/my/suggestions/" in str(m.body))
+        self.assertTrue(reply, "the reply links to the suggestion page")
+        # The document's own link (a librarian can read it) gives no rating.
+        self.logout()
+        page = self.url_open(suggestion.sudo().get_portal_url())
+        self.assertNotIn("/rate/", page.text)
+        # The signed-in reader rates there.
+        self.authenticate_as(self.user_portal)
+        page = self.url_open(f"/my/suggestions/{suggestion.id}")
+        self.assertIn("/rate/", page.text)
