@@ -87,10 +87,13 @@ class LibraryCrmPortal(CustomerPortal):
             )
         except (AccessError, MissingError):
             return request.redirect("/my")
+        # The rating link is the reader's: shown to them signed in, never to
+        # whoever holds the document's link (staff can read it).
         rating_token = (
-            suggestion._rating_get_access_token()
+            suggestion.sudo()._rating_get_access_token()
             if suggestion.reader_state in ("done", "closed")
             and suggestion.partner_id
+            and suggestion.sudo().partner_id == request.env.user.partner_id
             and not suggestion.rating_last_value
             else None
         )

@@ -23,8 +23,10 @@ import os
 import re
 import shutil
 import socket
+import stat
 import tempfile
 import time
+import uuid
 
 import requests
 from dateutil.relativedelta import relativedelta
@@ -56,6 +58,9 @@ HTTP_TIMEOUT = 120  # seconds to connect, and between two reads
 SQL_TIMEOUT = 30
 HASH_CHUNK = 1024 * 1024
 QUERY_START_RE = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
+# A read-only transaction does not stop MariaDB's SELECT from writing or
+# reading files on the database host (INTO OUTFILE / DUMPFILE, LOAD_FILE).
+QUERY_FILE_RE = re.compile(r"\b(outfile|dumpfile|load_file)\b", re.IGNORECASE)
 
 KINDS = [
     ("readers", "Reader Roster"),
@@ -251,6 +256,13 @@ class LibraryImportSource(models.Model):
                 if source.query and ";" in source.query.strip().rstrip(";"):
                     raise ValidationError(
                         self.env._("The mapping query must be a single statement.")
+                    )
+                if source.query and QUERY_FILE_RE.search(source.query):
+                    raise ValidationError(
+                        self.env._(
+                            "The mapping query may not write or read files on the database "
+                            "server (INTO OUTFILE, INTO DUMPFILE, LOAD_FILE)."
+                        )
                     )
             if source.url and not source.url.lower().startswith(("http://", "https://")):
                 raise ValidationError(self.env._("The URL must start with http:// or https://."))
@@ -586,8 +598,12 @@ class LibraryImportSource(models.Model):
         Run = self.env["library.import.run"].sudo()
         path = os.path.join(folder, name)
         try:
-            before = os.stat(path)
+            before = os.lstat(path)
         except FileNotFoundError:  # taken away since the folder was listed
+            return Run
+        if not stat.S_ISREG(before.st_mode):
+            # Replaced by a link (or else) since the folder was listed.
+            _logger.warning("Import source %s: %s is not a plain file, left.", self.id, name)
             return Run
         waiting = Run.search(
             [("source_id", "=", self.id), ("state", "=", "waiting"), ("file_name", "=", name)],
@@ -595,8 +611,12 @@ class LibraryImportSource(models.Model):
         )
         digest = None
         if time.time() - before.st_mtime >= self.stable_seconds:
-            digest = _sha256(path)
-            after = os.stat(path)
+            try:
+                digest = _sha256(path)
+            except OSError as exc:  # swapped for a link since, or taken away
+                _logger.warning("Import source %s: %s not read: %s", self.id, name, exc)
+                return Run
+            after = os.lstat(path)
             if (after.st_size, after.st_mtime) != (before.st_size, before.st_mtime):
                 digest = None
         if not digest:
@@ -630,7 +650,7 @@ class LibraryImportSource(models.Model):
         run = self._start_run(commit, run=waiting or None, file_name=name, file_sha256=digest)
 
         def work(run, totals):
-            with open(path, "rb") as handle:
+            with _open_plain(path) as handle:
                 data = handle.read()
             if hashlib.sha256(data).hexdigest() != digest:
                 raise UserError(
@@ -808,6 +828,8 @@ class LibraryImportSource(models.Model):
         else:
             import psycopg2
 
+            # A name of its own, to recognise this connection on Odoo's server.
+            application_name = f"library_crm import {uuid.uuid4().hex}"
             connection = psycopg2.connect(
                 host=source.sql_host or None,
                 port=port,
@@ -815,9 +837,10 @@ class LibraryImportSource(models.Model):
                 password=source.password or None,
                 dbname=source.sql_database,
                 connect_timeout=SQL_TIMEOUT,
-                application_name="library_crm import",
+                application_name=application_name,
             )
             try:
+                source._check_sql_connection_target(application_name)
                 connection.set_session(readonly=True, isolation_level="REPEATABLE READ")
                 yield connection, connection.cursor()
             finally:
@@ -840,6 +863,30 @@ class LibraryImportSource(models.Model):
         local = host in LOCAL_HOSTS or host.startswith("/")
         odoo_local = odoo_host in LOCAL_HOSTS or odoo_host.startswith("/")
         if port == odoo_port and (host == odoo_host or (local and odoo_local)):
+            raise UserError(
+                self.env._(
+                    "This is the server of Odoo's own database: a source may read it only "
+                    "when the administrator sets the system parameter %(param)s.",
+                    param=SQL_ODOO_SERVER_PARAM,
+                )
+            )
+
+    def _check_sql_connection_target(self, application_name):
+        """Refuse a connection that landed on the server of Odoo's own
+        database, however its host was spelled (0.0.0.0, another address of
+        this machine, a libpq host list): Odoo's server lists the session."""
+        if self.env["ir.config_parameter"].sudo().get_param(SQL_ODOO_SERVER_PARAM):
+            return
+        cr = self.env.cr
+        # The activity view is a snapshot per transaction: take a fresh one.
+        cr.execute(SQL("SELECT pg_stat_clear_snapshot()"))
+        cr.execute(
+            SQL(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = %s LIMIT 1",
+                application_name,
+            )
+        )
+        if cr.fetchone():
             raise UserError(
                 self.env._(
                     "This is the server of Odoo's own database: a source may read it only "
@@ -957,9 +1004,15 @@ def _raise(exc):
     raise exc
 
 
+def _open_plain(path):
+    """The file for reading, never through a symbolic link (a sender may
+    swap a feed file for one after the folder was listed)."""
+    return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
+
+
 def _sha256(path):
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with _open_plain(path) as handle:
         while chunk := handle.read(HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()

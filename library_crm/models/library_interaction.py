@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from .library_rights import check_no_chatter_rating, check_rating_token_reader
+
 INTERACTION_CHANNELS = [
     ("in_person", "In Person"),
     ("phone", "Phone"),
@@ -192,7 +194,8 @@ class LibraryInteraction(models.Model):
             )
             .partner_id.ids
         )
-        template = self.env.ref("library_crm.mail_template_interaction_rating")
+        # Rendered by the server: the link is the reader's, never staff's.
+        template = self.env.ref("library_crm.mail_template_interaction_rating").sudo()
         for interaction in candidates:
             if interaction.partner_id.id in asked:
                 continue
@@ -209,6 +212,14 @@ class LibraryInteraction(models.Model):
                     or self.env.company.partner_id.id,
                 },
             )
+
+    def _rating_get_access_token(self, partner=None):
+        check_rating_token_reader(self)
+        return super()._rating_get_access_token(partner=partner)
+
+    def message_post(self, **kwargs):
+        check_no_chatter_rating(self.env, kwargs)
+        return super().message_post(**kwargs)
 
     def rating_apply(
         self,

@@ -38,3 +38,25 @@ def check_leader(env):
 
 def is_leader(env):
     return env.su or env.user.has_group(LEADER_GROUP)
+
+
+def check_no_chatter_rating(env, kwargs):
+    """message_post(rating_value=..., rating_id=...) is public and makes or
+    consumes a rating: the library's readers rate through their own link
+    only (the rating route applies it as superuser), so no caller posts a
+    rating on a suggestion or a service through the chatter."""
+    if not env.su and (kwargs.get("rating_value") or kwargs.get("rating_id")):
+        raise AccessError(env._("A reader rates through the link they received."))
+
+
+def check_rating_token_reader(records):
+    """A reader's rating token (their rating link) is rendered for the
+    server's own mails (superuser) and for the rated reader only: never for
+    staff, who would rate in the reader's name (a template opened in a
+    composer renders it for whoever opens it)."""
+    env = records.env
+    if env.su:
+        return
+    for record in records:
+        if record.sudo().partner_id != env.user.partner_id:
+            raise AccessError(env._("Only the reader receives their rating link."))

@@ -52,7 +52,13 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import html2plaintext, is_html_empty
 
-from .library_rights import LEADER_GROUP, LIBRARIAN_GROUP, MANAGER_GROUP
+from .library_rights import (
+    LEADER_GROUP,
+    LIBRARIAN_GROUP,
+    MANAGER_GROUP,
+    check_no_chatter_rating,
+    check_rating_token_reader,
+)
 
 SUGGESTION_STATES = [
     ("new", "Received"),
@@ -645,7 +651,9 @@ class LibrarySuggestion(models.Model):
         template = self.env.ref(xmlid, raise_if_not_found=False)
         if not template or not (self.partner_id.email or self.email_from):
             return
-        self.message_post_with_source(
+        # Rendered by the server (the author stays the current user), and
+        # without the reader's rating link: the chatter is read by staff.
+        self.sudo().with_context(library_no_rating_token=True).message_post_with_source(
             template,
             subtype_xmlid="mail.mt_comment",
             email_layout_xmlid="mail.mail_notification_light",
@@ -1134,6 +1142,18 @@ class LibrarySuggestion(models.Model):
                     ),
                     subtype_xmlid="mail.mt_note",
                 )
+
+    def _rating_get_access_token(self, partner=None):
+        if self.env.context.get("library_no_rating_token"):
+            # A message posted on the suggestion (staff read it) carries no
+            # rating link, whatever its template says.
+            return ""
+        check_rating_token_reader(self)
+        return super()._rating_get_access_token(partner=partner)
+
+    def message_post(self, **kwargs):
+        check_no_chatter_rating(self.env, kwargs)
+        return super().message_post(**kwargs)
 
     def rating_apply(
         self,

@@ -45,3 +45,4 @@ from . import test_import_source_http
 from . import test_reading_report
 from . import test_reading_report_http
 from . import test_marc_import
+from . import test_attack_round3
