@@ -261,6 +261,8 @@ class TestPostgresqlSource(LibraryCrmCase):
                 "location": "sql",
                 "sql_engine": "postgresql",
                 "sql_host": False,
+                # The server of the test's database (libpq's host, this port).
+                "sql_port": self.env.cr.connection.info.port,
                 "sql_database": self.src_db,
                 "usage_source": "pg-ils",
                 "query": "SELECT card AS card_number, 'loan' AS kind, at AS occurred_at,"
@@ -286,6 +288,8 @@ class TestPostgresqlSource(LibraryCrmCase):
                 "location": "sql",
                 "sql_engine": "postgresql",
                 "sql_host": False,
+                # The server of the test's database (libpq's host, this port).
+                "sql_port": self.env.cr.connection.info.port,
                 "sql_database": self.env.cr.dbname,
                 "query": "SELECT login AS card_number, password AS name FROM res_users"
                 " ORDER BY id",
