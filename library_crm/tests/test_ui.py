@@ -29,3 +29,16 @@ class TestLibraryCrmTour(LibraryCrmHttpCase):
             ],
         )
         self.assertEqual(reader.library_major_id.code, "TPHY01")
+
+    def test_import_source_tour(self):
+        """A library manager configures a folder source in the web client
+        (in English: the tour picks the selection values by their labels)."""
+        self.env["res.lang"]._activate_lang("en_US")
+        self.user_manager.lang = "en_US"
+        self.start_tour("/odoo", "library_crm_import_source_tour", login=self.user_manager.login)
+        source = self.env["library.import.source"].search([("name", "=", "Campus roster tour")])
+        self.assertRecordValues(
+            source,
+            [{"kind": "readers", "location": "folder", "folder_path": "/srv/library/roster"}],
+        )
+        self.assertTrue(source.next_run_at, "Run Now handed it to the scheduler")
