@@ -37,7 +37,7 @@ from odoo.tools import SQL, config
 
 from odoo.addons.base.models.res_partner import _tz_get
 
-from ..wizards.import_columns import rejected_writer
+from ..wizards.import_columns import MAX_LINE_CHARS, rejected_writer
 from .library_rights import MANAGER_GROUP, check_manager
 
 _logger = logging.getLogger(__name__)
@@ -56,6 +56,10 @@ LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".filepart", ".crdownload")
 HTTP_TIMEOUT = 120  # seconds to connect, and between two reads
 SQL_TIMEOUT = 30
+# Seconds a streaming SQL source and its server wait for each other: the
+# server between two reads of its result while a batch is imported, this
+# side for the next rows.
+SQL_STREAM_WAIT = 3600
 HASH_CHUNK = 1024 * 1024
 QUERY_START_RE = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
 # A read-only transaction does not stop MariaDB's SELECT from writing or
@@ -97,6 +101,18 @@ def _sql_text(value):
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).decode("utf-8", "replace")
     return str(value)
+
+
+def _sql_records(rows):
+    """The rows of a query as the CSV reader gives a file's records: (line
+    number, cells, error), line 2 the first row; a row longer than a file's
+    line may be is rejected as such a line is."""
+    for line_no, row in enumerate(rows, start=2):
+        cells = [_sql_text(value) for value in row]
+        if sum(len(cell) for cell in cells) > MAX_LINE_CHARS:
+            yield line_no, [], "long"
+        else:
+            yield line_no, cells, None
 
 
 def _rows_csv(header, rows):
@@ -485,32 +501,39 @@ class LibraryImportSource(models.Model):
             )
         return self.env._("Unexpected error: %(error)s", error=repr(exc))
 
-    def _import_data(self, data, totals, offset=None):
+    def _import_data(self, data, totals, offset=None, header=None):
         """Import bytes in the source's kind and format with the wizards'
-        model-level methods. Rejected rows keep their file line numbers, or
-        for a batch of a query (offset given) their row number in the whole
-        result. The batch is undone as a whole if it fails."""
+        model-level methods, or with header, the rows of a query. Rejected
+        rows keep their file line numbers, or for a batch of a query (offset
+        given) their row number in the whole result. The batch is undone as
+        a whole if it fails."""
         mark = totals.mark()
         try:
             with self.env.cr.savepoint():
-                self._import_batch(data, totals, offset)
+                self._import_batch(data, totals, offset, header)
         except Exception:
             totals.restore(mark)
             raise
 
-    def _import_batch(self, data, totals, offset):
+    def _import_batch(self, data, totals, offset, header=None):
         kind, fmt = self.kind, self.file_format
         if kind == "usage":
-            result = (
-                self.env["library.usage.import"]
-                .with_context(tz=self.tz)
-                ._import_stream(
-                    io.BytesIO(data),
-                    (self.usage_source or "ils").strip(),
-                    tz=self.tz or "UTC",
-                    on_rejected=lambda header, rows: totals.reject(header, rows, offset),
+            Import = self.env["library.usage.import"].with_context(tz=self.tz)
+            source = (self.usage_source or "ils").strip()
+
+            def on_rejected(header, rows):
+                totals.reject(header, rows, offset)
+
+            if header is None:
+                result = Import._import_stream(
+                    io.BytesIO(data), source, tz=self.tz or "UTC", on_rejected=on_rejected
                 )
-            )
+            else:
+                # The rows of a query are staged as they are, without
+                # the detour through CSV text.
+                result = Import._import_records(
+                    header, _sql_records(data), source, self.tz or "UTC", on_rejected
+                )
             totals.read += result["imported"] + result["duplicates"] + result["rejected_count"]
             totals.created += result["imported"]
             totals.unchanged += result["duplicates"]
@@ -522,6 +545,8 @@ class LibraryImportSource(models.Model):
                 )
             )
             return
+        if header is not None:
+            data = _rows_csv(header, data)
         if kind == "readers":
             result = self.env["library.reader.import"]._import_content(data)
         else:
@@ -795,9 +820,12 @@ class LibraryImportSource(models.Model):
     # ------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _sql_connection(self):
+    def _sql_connection(self, stream=False):
         """(connection, cursor) on the library system's database, in a
-        read-only transaction that sees one snapshot for the whole run."""
+        read-only transaction that sees one snapshot for the whole run. With
+        stream, the cursor reads the result as it comes (MariaDB's
+        unbuffered result, a PostgreSQL server-side cursor): memory holds one
+        batch, and the query runs once whatever the size of its result."""
         source = self.sudo()
         if not source.sql_database or not source.query:
             raise UserError(self.env._("Give the database name and the mapping query."))
@@ -805,6 +833,7 @@ class LibraryImportSource(models.Model):
         source._check_sql_target(port)
         if source.sql_engine == "mysql":
             import pymysql
+            import pymysql.cursors
 
             connection = pymysql.connect(
                 host=source.sql_host or "127.0.0.1",
@@ -814,17 +843,28 @@ class LibraryImportSource(models.Model):
                 database=source.sql_database,
                 charset="utf8mb4",
                 connect_timeout=SQL_TIMEOUT,
-                read_timeout=600,
+                read_timeout=SQL_STREAM_WAIT,
                 autocommit=False,
             )
+            cursor = connection.cursor(pymysql.cursors.SSCursor if stream else None)
             try:
-                cursor = connection.cursor()
+                if stream:
+                    # The server waits while a batch is imported here: by
+                    # default it gives up on a client after 60 seconds.
+                    with contextlib.suppress(pymysql.err.MySQLError):
+                        cursor.execute("SET SESSION net_write_timeout = %s", (SQL_STREAM_WAIT,))
                 cursor.execute("SET SESSION TRANSACTION READ ONLY")
                 cursor.execute("START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT")
                 yield connection, cursor
             finally:
+                # An unbuffered result still open would be read to its end
+                # on close: the connection is closed under it instead.
+                result = getattr(cursor, "_result", None)
+                if result is not None:
+                    result.unbuffered_active = False
                 with contextlib.suppress(Exception):
                     connection.close()
+                cursor.connection = None
         else:
             import psycopg2
 
@@ -842,7 +882,8 @@ class LibraryImportSource(models.Model):
             try:
                 source._check_sql_connection_target(application_name)
                 connection.set_session(readonly=True, isolation_level="REPEATABLE READ")
-                yield connection, connection.cursor()
+                cursor = connection.cursor("library_crm_import") if stream else connection.cursor()
+                yield connection, cursor
             finally:
                 with contextlib.suppress(Exception):
                     connection.close()
@@ -895,16 +936,20 @@ class LibraryImportSource(models.Model):
                 )
             )
 
-    def _sql_statement(self, limit, offset):
-        """The mapping query, one batch of it."""
+    def _sql_statement(self, limit=None):
+        """The mapping query with its parameters; limit for a look at its
+        first rows (the connection test)."""
         query = self.query.strip().rstrip(";").rstrip()
-        params = {"limit": limit, "offset": offset}
+        params = {}
         if "%(since)s" in query:
             params["since"] = self._since() or datetime.datetime(1900, 1, 1)
         else:
             # Without %(since)s, a % is a literal % as written.
             query = query.replace("%", "%%")
-        return f"{query}\nLIMIT %(limit)s OFFSET %(offset)s", params
+        if limit is not None:
+            query = f"{query}\nLIMIT %(limit)s"
+            params["limit"] = limit
+        return query, params
 
     def _since(self):
         """The start of the last successful run, None before the first."""
@@ -920,27 +965,29 @@ class LibraryImportSource(models.Model):
         return last.started_at or None
 
     def _sql_columns(self, cursor):
-        cursor.execute(*self._sql_statement(1, 0))
+        cursor.execute(*self._sql_statement(1))
         cursor.fetchall()
         return [column[0] for column in cursor.description or ()]
 
     def _run_sql(self, commit):
-        """Read the mapping query batch by batch (LIMIT / OFFSET within one
-        read-only snapshot), each batch checked like a file and committed. A
-        database that goes away fails the run with the batches read kept."""
+        """Run the mapping query once, in one read-only snapshot, and read
+        its result as it streams, batch by batch, each batch checked like a
+        file and committed. A database that goes away fails the run with
+        the batches read kept."""
         run = self._start_run(commit, file_name=self.sql_database)
 
         def work(run, totals):
-            with self._sql_connection() as (connection, cursor):
+            with self._sql_connection(stream=True) as (connection, cursor):
+                cursor.execute(*self._sql_statement())
                 offset = 0
                 while True:
                     self._before_sql_batch(connection, offset)
-                    cursor.execute(*self._sql_statement(self.batch_size, offset))
-                    rows = cursor.fetchall()
+                    rows = cursor.fetchmany(self.batch_size)
                     if not rows:
                         break
+                    # A server-side cursor describes its result once read.
                     header = [column[0] for column in cursor.description]
-                    self._import_data(_rows_csv(header, rows), totals, offset=offset)
+                    self._import_data(rows, totals, offset=offset, header=header)
                     offset += len(rows)
                     if commit:
                         run.write(totals.values(self.env, finished=False))

@@ -176,11 +176,26 @@ class TestKohaSqlSource(LibraryCrmCase):
         self.assertEqual(self.env["library.usage"].search_count([("source", "=", "koha")]), 4)
 
     def test_database_going_away_mid_run_keeps_the_batches_read(self):
-        source = self._source("readers", KOHA_READERS)
+        # The result streams: it must be far larger than what the network
+        # buffers hold for the server to be still sending it when it is
+        # killed (40,000 rows of 4 kB, batches of 5,000).
+        self._source("readers", KOHA_READERS)._run()
+        rows, batch = 40_000, 5_000
+        query = """
+            SELECT 'K0001' AS card_number, 'visit' AS kind,
+                   DATE_ADD('2026-01-01', INTERVAL seq MINUTE) AS occurred_at,
+                   CONCAT('gate-', seq) AS external_ref{padding}
+              FROM seq_1_to_{rows} ORDER BY seq
+        """
+        source = self._source(
+            "usage",
+            query.format(padding=", REPEAT('x', 4096) AS padding", rows=rows),
+            batch_size=batch,
+        )
         Source = type(source)
 
         def kill_before_third_batch(self, connection, offset):
-            if offset == 4:
+            if offset == 2 * batch:
                 with contextlib.closing(pymysql.connect(**MARIADB)) as other:
                     with other.cursor() as cr:
                         cr.execute("KILL %s", (connection.thread_id(),))
@@ -193,15 +208,44 @@ class TestKohaSqlSource(LibraryCrmCase):
         self.assertEqual(run.state, "failed")
         self.assertIn("went away during the run", run.error)
         self.assertNotIn("password", run.error.lower())
-        # The two batches read (four rows) are kept.
-        self.assertEqual((run.read_count, run.created_count, run.rejected_count), (4, 3, 1))
-        self.assertEqual(len(self._readers()), 3)
+        # Whole batches are kept, the two read before the kill at least
+        # (rows the network had delivered may make a third): no partial one.
+        kept = self.env["library.usage"].search_count([("source", "=", "koha")])
+        self.assertEqual(kept % batch, 0, kept)
+        self.assertTrue(2 * batch <= kept < rows, kept)
+        self.assertEqual((run.read_count, run.created_count), (kept, kept))
         # The responsible manager is told.
         self.assertEqual(len(source.activity_ids), 1)
+        source.query = query.format(padding="", rows=rows)
         rerun = source._run()
         self.assertEqual(rerun.state, "done", rerun.error)
-        self.assertEqual((rerun.created_count, rerun.unchanged_count), (1, 3))
-        self.assertEqual(len(self._readers()), 4)
+        self.assertEqual(
+            (rerun.read_count, rerun.created_count, rerun.unchanged_count),
+            (rows, rows - kept, kept),
+        )
+        self.assertEqual(self.env["library.usage"].search_count([("source", "=", "koha")]), rows)
+
+    def test_a_row_longer_than_a_file_line_is_rejected_as_such(self):
+        self._source("readers", KOHA_READERS)._run()
+        source = self._source(
+            "usage",
+            """SELECT 'K0001' AS card_number, 'visit' AS kind,
+                      DATE_ADD('2026-01-01', INTERVAL seq MINUTE) AS occurred_at,
+                      CONCAT('long-', seq) AS external_ref,
+                      IF(seq = 2, REPEAT('x', 70000), '') AS note
+                 FROM seq_1_to_3 ORDER BY seq""",
+        )
+        run = source._run()
+        self.assertEqual(run.state, "done", run.error)
+        self.assertEqual((run.read_count, run.created_count, run.rejected_count), (3, 2, 1))
+        rejected = base64.b64decode(run.rejected_file).decode("utf-8-sig").splitlines()
+        self.assertEqual(rejected[1], "2,The row is longer than 65536 characters.")
+        self.assertEqual(
+            sorted(
+                self.env["library.usage"].search([("source", "=", "koha")]).mapped("external_ref")
+            ),
+            ["long-1", "long-3"],
+        )
 
     def test_the_session_is_read_only(self):
         source = self._source("readers", KOHA_READERS)

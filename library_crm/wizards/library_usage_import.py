@@ -179,8 +179,18 @@ class LibraryUsageImport(models.TransientModel):
         first = text.readline(MAX_LINE_CHARS).replace("\x00", "")
         dialect = sniff_dialect(first)
         header = next(csv.reader([first], dialect), [])
-        columns = self._map_header(header)
         records = iter_records(text, dialect, width=len(header), first_line=2)
+        return self._import_records(header, records, source, tz, on_rejected)
+
+    @api.model
+    def _import_records(self, header, records, source, tz=None, on_rejected=None):
+        """Import usage records, (line number, cells, error) as the CSV
+        reader yields them or as an SQL source reads them, under a header
+        naming their columns: staged with COPY, checked and merged in SQL.
+        Returns what _import_stream returns."""
+        if not source:
+            raise UserError(self.env._("Name the source of the file (ils, gate...)."))
+        columns = self._map_header(header)
         cr = self.env.cr
         self.env.flush_all()
         cr.execute(
