@@ -4,7 +4,10 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Domain
+from odoo.modules.db import FunctionStatus
 from odoo.orm.utils import parse_field_expr
+from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from .library_rights import check_librarian, is_manager
 
@@ -36,6 +39,23 @@ EDUCATION_LEVELS = [
 # The numbers that identify a reader: library card, campus card (一卡通),
 # student/staff number (学工号). Each is normalised and unique per company.
 READER_NUMBER_FIELDS = ("reader_card_number", "reader_campus_card", "reader_student_number")
+
+# Finding a partner by name compares each of these columns with ILIKE
+# '%term%' (_rec_names_search): a trigram index on each lets PostgreSQL
+# combine them (BitmapOr) instead of reading every contact.
+SEARCH_TRIGRAM_COLUMNS = (
+    "complete_name",
+    "email",
+    "ref",
+    "vat",
+    "company_registry",
+    "reader_card_number",
+)
+# A term this short has no trigram (a Chinese name of two characters, 张伟):
+# names are then found through the index of their one- and two-character
+# substrings, the other columns by their start.
+SHORT_TERM = 2
+SHORT_TERM_WILDCARDS = "%_\\"
 
 LIBRARY_GROUP = "library_crm.group_library_librarian"
 # Written by the segmentation and satisfaction engines, in SQL, only.
@@ -297,12 +317,55 @@ class ResPartner(models.Model):
         "Another reader already has this student/staff number.",
     )
 
+    def init(self):
+        super().init()
+        registry = self.env.registry
+        if not registry.has_trigram:
+            return
+        cr = self.env.cr
+        for column in SEARCH_TRIGRAM_COLUMNS:
+            expression = f'"{column}"'
+            # As Odoo indexes its own trigram fields: searches compare
+            # unaccent(column) when unaccent is enabled.
+            if registry.has_unaccent == FunctionStatus.INDEXABLE:
+                expression = registry.unaccent(expression)
+            create_index(
+                cr,
+                f"res_partner_{column}_library_trgm",
+                "res_partner",
+                [f"{expression} gin_trgm_ops"],
+                method="gin",
+            )
+        cr.execute(
+            SQL(
+                """
+                CREATE OR REPLACE FUNCTION library_crm_short_grams(value text)
+                RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+                    SELECT coalesce(array_agg(DISTINCT substr(lower(value), i, n)), '{}')
+                      FROM generate_series(1, length(value)) AS i, (VALUES (1), (2)) AS k(n)
+                     WHERE i + n - 1 <= length(value)
+                $$
+                """
+            )
+        )
+        create_index(
+            cr,
+            "res_partner_complete_name_library_grams",
+            "res_partner",
+            ["library_crm_short_grams(complete_name)"],
+            method="gin",
+        )
+
     @api.model
     def _search_display_name(self, operator, value):
         """Any of a reader's numbers finds them: the library card number (in
         _rec_names_search), the campus card and the student/staff number,
-        compared whole after normalising, so that the btree indexes serve."""
-        domain = super()._search_display_name(operator, value)
+        compared whole after normalising, so that the btree indexes serve.
+        A term of one or two characters finds names that contain it and the
+        other columns that start with it, through indexes."""
+        domain = self._search_short_term(operator, value)
+        if domain is None:
+            domain = super()._search_display_name(operator, value)
         if operator in ("ilike", "=ilike", "=", "like", "=like") and isinstance(value, str):
             number = self._normalize_card_number(value)
             if number:
@@ -314,6 +377,41 @@ class ResPartner(models.Model):
                     ]
                 )
         return domain
+
+    @api.model
+    def _search_short_term(self, operator, value):
+        """The domain for a term too short for the trigram indexes, None for
+        any other search (left to Odoo)."""
+        registry = self.env.registry
+        if (
+            operator != "ilike"
+            or not isinstance(value, str)
+            or not value.strip()
+            or len(value) > SHORT_TERM
+            or any(char in value for char in SHORT_TERM_WILDCARDS)
+            or not registry.has_trigram
+            or registry.has_unaccent
+        ):
+            return None
+        arms = []
+        for fname in self._rec_names_search:
+            if fname == "complete_name":
+                arms.append(
+                    Domain.custom(
+                        to_sql=lambda model, alias, query: SQL(
+                            "(library_crm_short_grams(%(name)s) @> ARRAY[lower(%(term)s)]"
+                            " AND %(name)s ILIKE %(pattern)s)",
+                            name=SQL.identifier(alias, "complete_name"),
+                            term=value,
+                            pattern=f"%{value}%",
+                        )
+                    )
+                )
+            elif fname in SEARCH_TRIGRAM_COLUMNS:
+                arms.append(Domain(fname, "=ilike", f"{value}%"))
+            else:
+                arms.append(Domain(fname, "ilike", value))
+        return Domain.OR(arms)
 
     def _field_to_sql(self, alias, field_expr, query=None):
         """Odoo turns a related field that is not stored (reader_segment,
