@@ -47,11 +47,31 @@ ensure_system_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# A local git directory holding branch 19.0 (a mirror of upstream, or of a
+# fork that only adds translations) is used when upstream cannot be reached.
+ODOO_GIT_DIR="${ODOO_GIT_DIR:-}"
+
 ensure_odoo_source() {
-    if [ ! -f "$ODOO_SRC/odoo-bin" ]; then
-        log "cloning Odoo 19.0 into $ODOO_SRC (set ODOO_SRC to use another checkout)"
-        git clone --quiet --depth 1 --branch 19.0 "$ODOO_REPO_URL" "$ODOO_SRC"
+    [ -f "$ODOO_SRC/odoo-bin" ] && return
+    local gitdir="$ODOO_GIT_DIR" candidate
+    if [ -z "$gitdir" ]; then
+        for candidate in /work/.mirror/*odoo*/repo; do
+            if [ -d "$candidate" ] && git --git-dir="$candidate" rev-parse --verify -q 19.0 >/dev/null; then
+                gitdir="$candidate"
+                break
+            fi
+        done
     fi
+    if [ -n "$gitdir" ]; then
+        log "unpacking Odoo 19.0 from $gitdir into $ODOO_SRC (set ODOO_SRC to use another checkout)"
+        mkdir -p "$ODOO_SRC"
+        git --git-dir="$gitdir" archive 19.0 | tar -x -C "$ODOO_SRC"
+    else
+        log "cloning Odoo 19.0 into $ODOO_SRC (set ODOO_SRC to use another checkout)"
+        git clone --quiet --depth 1 --branch 19.0 "$ODOO_REPO_URL" "$ODOO_SRC" \
+            || die "no Odoo 19.0 source: $ODOO_REPO_URL is unreachable; set ODOO_SRC to a checkout or ODOO_GIT_DIR to a git directory holding branch 19.0"
+    fi
+    [ -f "$ODOO_SRC/odoo-bin" ] || die "$ODOO_SRC holds no odoo-bin after unpacking"
 }
 
 ensure_venvs() {
