@@ -3,9 +3,12 @@
 of term finds, and that PostgreSQL can answer it from an index rather than
 by reading every contact."""
 
+from unittest.mock import patch
+
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from ..models import res_partner
 from .common import LibraryCrmCase
 
 
@@ -87,7 +90,7 @@ class TestReaderSearch(LibraryCrmCase):
     def _plan(self, term):
         Partner = self.env["res.partner"].with_user(self.user_librarian)
         query = Partner._search(
-            Partner._search_display_name("ilike", term), limit=8, order=Partner._order
+            Partner._library_search_domain("ilike", term), limit=8, order=Partner._order
         )
         cr = self.env.cr
         # A test database is small enough for any plan: forbid reading the
@@ -120,3 +123,48 @@ class TestReaderSearch(LibraryCrmCase):
             self.assertNotIn("Seq Scan on res_partner", plan, plan)
             for index in indexes:
                 self.assertIn(f"Bitmap Index Scan on {index}", plan, plan)
+
+    def test_a_rare_term_goes_on_with_the_ids_it_matches(self):
+        Partner = self.env["res.partner"].with_user(self.user_librarian)
+        domain = Partner._search_display_name("ilike", "孟丽芳")
+        self.assertEqual((domain.field_expr, domain.operator), ("id", "in"))
+        self.assertEqual(set(domain.value), {self.meng.id})
+        # Nothing matches: nothing is searched further.
+        self.assertTrue(Partner._search_display_name("ilike", "QX0000000Z").is_false())
+        # The same records as the columns' own search, in the same order.
+        for term in ("x.example", "XS2026", "孟丽芳", "1000777001", "Li Na"):
+            self.assertEqual(
+                Partner.search(Partner._search_display_name("ilike", term)),
+                Partner.search(Partner._library_search_domain("ilike", term)),
+                term,
+            )
+        # The look-up leaves the transaction's planner settings as they were.
+        self.env.cr.execute("SHOW enable_seqscan")
+        self.assertEqual(self.env.cr.fetchone()[0], "on")
+        # A short term keeps its own index; "not ilike" is Odoo's.
+        for operator, term in (("ilike", "张伟"), ("not ilike", "孟丽芳")):
+            domain = Partner._search_display_name(operator, term)
+            self.assertNotEqual(getattr(domain, "field_expr", None), "id", term)
+
+    def test_ids_leave_archiving_and_access_to_the_caller(self):
+        self.zhao.active = False
+        Partner = self.env["res.partner"].with_user(self.user_librarian)
+        self.assertFalse(self._found("赵敏"))
+        found = Partner.with_context(active_test=False).name_search("赵敏", limit=10)
+        self.assertEqual([pid for pid, _name in found], [self.zhao.id])
+        # A reader of another company the librarian does not work for is
+        # looked up, but the librarian's search does not return them.
+        other = self.env["res.company"].create({"name": "分馆"})
+        stranger = self.env["res.partner"].create(
+            {"name": "孟丽芳", "is_reader": True, "company_id": other.id}
+        )
+        domain = Partner._search_display_name("ilike", "孟丽芳")
+        self.assertEqual(set(domain.value), {self.meng.id, stranger.id})
+        self.assertEqual(self._found("孟丽芳"), {self.meng.id})
+
+    def test_a_common_term_keeps_its_columns(self):
+        Partner = self.env["res.partner"].with_user(self.user_librarian)
+        with patch.object(res_partner, "SEARCH_PIN_LIMIT", 2):
+            domain = Partner._search_display_name("ilike", "x.example")
+            self.assertNotEqual(getattr(domain, "field_expr", None), "id")
+            self.assertEqual(self._found("x.example"), {self.zhang.id, self.li.id, self.zhao.id})
