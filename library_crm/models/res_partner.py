@@ -444,14 +444,17 @@ class ResPartner(models.Model):
         arms = []
         for fname in self._rec_names_search:
             if fname == "complete_name":
+                # The pieces are every one- and two-character substring of
+                # the lower-case name: containing the term's is containing
+                # the term, so no other test is needed (an ILIKE beside it
+                # would let the planner pick the trigram index, which has
+                # no trigram to look up for such a term and reads whole).
                 arms.append(
                     Domain.custom(
                         to_sql=lambda model, alias, query: SQL(
-                            "(library_crm_short_grams(%(name)s) @> ARRAY[lower(%(term)s)]"
-                            " AND %(name)s ILIKE %(pattern)s)",
+                            "library_crm_short_grams(%(name)s) @> ARRAY[lower(%(term)s)]",
                             name=SQL.identifier(alias, "complete_name"),
                             term=value,
-                            pattern=f"%{value}%",
                         )
                     )
                 )
