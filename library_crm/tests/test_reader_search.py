@@ -6,10 +6,11 @@ by reading every contact."""
 from unittest.mock import patch
 
 from odoo.tests import tagged
+from odoo.tests.common import JsonRpcException
 from odoo.tools import SQL
 
 from ..models import res_partner
-from .common import LibraryCrmCase
+from .common import LibraryCrmCase, LibraryCrmHttpCase
 
 
 @tagged("post_install", "-at_install")
@@ -168,3 +169,67 @@ class TestReaderSearch(LibraryCrmCase):
             domain = Partner._search_display_name("ilike", "x.example")
             self.assertNotEqual(getattr(domain, "field_expr", None), "id")
             self.assertEqual(self._found("x.example"), {self.zhang.id, self.li.id, self.zhao.id})
+
+
+@tagged("post_install", "-at_install")
+class TestReaderSearchOverJsonRpc(LibraryCrmHttpCase):
+    """The look-up by ids (which ignores access rules) as the portal, an
+    internal user and a librarian send it: hostile context, hostile terms."""
+
+    rpc_context = {"active_test": False, "bypass": True, "library_suggestion_step": True}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Partner = cls.env["res.partner"]
+        cls.meng = Partner.create(
+            {"name": "孟丽芳", "is_reader": True, "reader_card_number": "XS20269001"}
+        )
+        other = cls.env["res.company"].create({"name": "分馆"})
+        cls.stranger = Partner.create(
+            {
+                "name": "孟丽芳",
+                "is_reader": True,
+                "reader_card_number": "XS20269002",
+                "reader_campus_card": "1000999002",
+                "company_id": other.id,
+            }
+        )
+
+    def _name_search(self, user, term, **kwargs):
+        return self._rpc(user, "res.partner", "name_search", [term], dict(kwargs, limit=100))
+
+    def test_no_caller_finds_a_reader_they_may_not_read(self):
+        for user in (self.user_portal, self.user_internal, self.user_librarian):
+            for term in ("孟丽芳", "XS2026900", "XS20269002", "1000999002"):
+                with self.subTest(user=user.login, term=term):
+                    found = {pid for pid, _name in self._name_search(user, term)}
+                    self.assertNotIn(self.stranger.id, found)
+        found = {pid for pid, _name in self._name_search(self.user_librarian, "孟丽芳")}
+        self.assertIn(self.meng.id, found)
+
+    def test_hostile_terms_are_refused_or_answered_never_broken(self):
+        terms = [
+            "%%%",
+            "___",
+            "\\\\\\",
+            "x' OR 1=1 --",
+            "孟" * 5000,
+            ["孟丽芳"],
+            {"a": 1},
+            12345,
+            None,
+        ]
+        for user in (self.user_portal, self.user_internal, self.user_librarian):
+            for term in terms:
+                with self.subTest(user=user.login, term=repr(term)[:20]):
+                    try:
+                        found = self._name_search(user, term)
+                    except JsonRpcException as error:
+                        # Odoo's own refusal of a malformed argument, not a
+                        # broken query.
+                        self.assertNotIn("psycopg2", str(error))
+                    else:
+                        self.assertNotIn(self.stranger.id, {pid for pid, _name in found})
+            # The server still answers this caller normally afterwards.
+            self.assertIsInstance(self._name_search(user, "孟丽芳"), list)
