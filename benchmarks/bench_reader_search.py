@@ -211,6 +211,8 @@ def main():
         three = [name for name in names if len(name) == 3]
         two = [name for name in names if len(name) == 2]
         none = [f"QX{n}Z" for n in picks]
+        # The first keystroke: a surname alone, about 1% of the readers each.
+        surname = [name[0] for name in names]
 
         def name_search(term):
             return partners.name_search(term, limit=8)
@@ -221,6 +223,7 @@ def main():
             ("name_search, student number", [student(n) for n in picks]),
             ("name_search, full name of 3 characters", three),
             ("name_search, full name of 2 characters", two),
+            ("name_search, a surname (1 character)", surname),
             ("name_search, matching nothing", none),
         ]
         results = []

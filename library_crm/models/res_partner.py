@@ -56,13 +56,15 @@ SEARCH_TRIGRAM_COLUMNS = (
 # substrings, the other columns by their start.
 SHORT_TERM = 2
 SHORT_TERM_WILDCARDS = "%_\\"
-# A longer term first looks for its matches without any order: when there
-# are at most this many, the search goes on with their ids. PostgreSQL
-# cannot estimate '%term%' and assumes about 0.01% of a table matches each
-# arm; ordered by name with a small limit (name_search, a list's first
-# page), it then walks the name index testing every contact, which reads
-# the whole table for a card number that matches one reader in a million.
-SEARCH_PIN_LIMIT = 1000
+# A term first looks for its matches without any order: when there are at
+# most this many, the search goes on with their ids. PostgreSQL cannot
+# estimate '%term%' and assumes about 0.01% of a table matches each arm;
+# ordered by name with a small limit (name_search, a list's first page), it
+# then walks the name index testing every contact, which reads the whole
+# table for a card number that matches one reader in a million, and half of
+# it for a surname (王) whose readers sit in the middle of the name order.
+# Past this many matches they are dense enough for that walk to meet them.
+SEARCH_PIN_LIMIT = 20000
 
 LIBRARY_GROUP = "library_crm.group_library_librarian"
 # Written by the segmentation and satisfaction engines, in SQL, only.
@@ -394,15 +396,15 @@ class ResPartner(models.Model):
 
     @api.model
     def _library_pin_matches(self, operator, value, domain):
-        """The same records as ``domain``, as their ids when a term of three
-        characters or more matches at most SEARCH_PIN_LIMIT contacts (see
-        there). The look-up ignores access rules and archiving, so that it
-        finds a superset of what the caller may see: the ids only narrow the
-        caller's own search, which applies them."""
+        """The same records as ``domain``, as their ids when the term
+        matches at most SEARCH_PIN_LIMIT contacts (see there). The look-up
+        ignores access rules and archiving, so that it finds a superset of
+        what the caller may see: the ids only narrow the caller's own
+        search, which applies them."""
         if (
             operator != "ilike"
             or not isinstance(value, str)
-            or len(value.strip()) <= SHORT_TERM
+            or not value.strip()
             or domain.is_true()
             or domain.is_false()
         ):
@@ -424,7 +426,19 @@ class ResPartner(models.Model):
         cr.execute(SQL("SELECT set_config('enable_seqscan', %s, true)", previous))
         if len(ids) > SEARCH_PIN_LIMIT:
             return domain
-        return Domain("id", "in", ids) if ids else Domain.FALSE
+        if not ids:
+            return Domain.FALSE
+        # The ids as a value PostgreSQL only learns when it runs the query
+        # (a sub-select): as a list of constants it would count them and,
+        # for thousands, walk the name index again to meet them in order.
+        found = frozenset(ids)
+        array = sorted(found)
+        return Domain.custom(
+            to_sql=lambda model, alias, query: SQL(
+                "%s = ANY(ARRAY(SELECT unnest(%s::int4[])))", SQL.identifier(alias, "id"), array
+            ),
+            predicate=lambda record: record.id in found,
+        )
 
     @api.model
     def _search_short_term(self, operator, value):
@@ -444,17 +458,19 @@ class ResPartner(models.Model):
         arms = []
         for fname in self._rec_names_search:
             if fname == "complete_name":
-                # The pieces are every one- and two-character substring of
-                # the lower-case name: containing the term's is containing
-                # the term, so no other test is needed (an ILIKE beside it
-                # would let the planner pick the trigram index, which has
-                # no trigram to look up for such a term and reads whole).
+                # The ILIKE decides alone, the pieces let an index find the
+                # candidates. Without the ILIKE, when PostgreSQL walks the
+                # name index in order (LIMIT 8) it computes every contact's
+                # pieces on the way: 7 s at 1,000,000 (benchmarks/RESULTS.md);
+                # with it, that cheap test comes first.
                 arms.append(
                     Domain.custom(
                         to_sql=lambda model, alias, query: SQL(
-                            "library_crm_short_grams(%(name)s) @> ARRAY[lower(%(term)s)]",
+                            "(library_crm_short_grams(%(name)s) @> ARRAY[lower(%(term)s)]"
+                            " AND %(name)s ILIKE %(pattern)s)",
                             name=SQL.identifier(alias, "complete_name"),
                             term=value,
+                            pattern=f"%{value}%",
                         )
                     )
                 )

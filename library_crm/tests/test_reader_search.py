@@ -5,6 +5,7 @@ by reading every contact."""
 
 from unittest.mock import patch
 
+from odoo.orm.domains import DomainCustom
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import SQL
@@ -125,11 +126,23 @@ class TestReaderSearch(LibraryCrmCase):
             for index in indexes:
                 self.assertIn(f"Bitmap Index Scan on {index}", plan, plan)
 
+    def _pinned(self, term, operator="ilike"):
+        """The ids the search goes on with, None if it keeps its columns."""
+        Partner = self.env["res.partner"].with_user(self.user_librarian)
+        domain = Partner._search_display_name(operator, term)
+        if not isinstance(domain, DomainCustom):
+            return None
+        sql = domain._to_sql(Partner, Partner._table, Partner._search([]))
+        self.assertIn("ANY(ARRAY(SELECT unnest(", sql.code)
+        return set(next(param for param in sql.params if isinstance(param, list)))
+
     def test_a_rare_term_goes_on_with_the_ids_it_matches(self):
         Partner = self.env["res.partner"].with_user(self.user_librarian)
+        self.assertEqual(self._pinned("孟丽芳"), {self.meng.id})
+        # In Python too (filtered_domain).
+        everyone = self.meng | self.zhang | self.li
         domain = Partner._search_display_name("ilike", "孟丽芳")
-        self.assertEqual((domain.field_expr, domain.operator), ("id", "in"))
-        self.assertEqual(set(domain.value), {self.meng.id})
+        self.assertEqual(everyone.filtered_domain(domain), self.meng)
         # Nothing matches: nothing is searched further.
         self.assertTrue(Partner._search_display_name("ilike", "QX0000000Z").is_false())
         # The same records as the columns' own search, in the same order.
@@ -142,10 +155,9 @@ class TestReaderSearch(LibraryCrmCase):
         # The look-up leaves the transaction's planner settings as they were.
         self.env.cr.execute("SHOW enable_seqscan")
         self.assertEqual(self.env.cr.fetchone()[0], "on")
-        # A short term keeps its own index; "not ilike" is Odoo's.
-        for operator, term in (("ilike", "张伟"), ("not ilike", "孟丽芳")):
-            domain = Partner._search_display_name(operator, term)
-            self.assertNotEqual(getattr(domain, "field_expr", None), "id", term)
+        # A short term too, through its own index; "not ilike" is Odoo's.
+        self.assertEqual(self._pinned("张伟"), {self.zhang.id})
+        self.assertIsNone(self._pinned("孟丽芳", operator="not ilike"))
 
     def test_ids_leave_archiving_and_access_to_the_caller(self):
         self.zhao.active = False
@@ -159,15 +171,12 @@ class TestReaderSearch(LibraryCrmCase):
         stranger = self.env["res.partner"].create(
             {"name": "孟丽芳", "is_reader": True, "company_id": other.id}
         )
-        domain = Partner._search_display_name("ilike", "孟丽芳")
-        self.assertEqual(set(domain.value), {self.meng.id, stranger.id})
+        self.assertEqual(self._pinned("孟丽芳"), {self.meng.id, stranger.id})
         self.assertEqual(self._found("孟丽芳"), {self.meng.id})
 
     def test_a_common_term_keeps_its_columns(self):
-        Partner = self.env["res.partner"].with_user(self.user_librarian)
         with patch.object(res_partner, "SEARCH_PIN_LIMIT", 2):
-            domain = Partner._search_display_name("ilike", "x.example")
-            self.assertNotEqual(getattr(domain, "field_expr", None), "id")
+            self.assertIsNone(self._pinned("x.example"))
             self.assertEqual(self._found("x.example"), {self.zhang.id, self.li.id, self.zhao.id})
 
 
