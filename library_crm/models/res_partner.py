@@ -405,6 +405,9 @@ class ResPartner(models.Model):
             operator != "ilike"
             or not isinstance(value, str)
             or not value.strip()
+            # Refused by psycopg2 before it reaches the server: Odoo's own
+            # search raises it, with nothing of ours set in between.
+            or "\x00" in value
             or domain.is_true()
             or domain.is_false()
         ):
@@ -472,6 +475,7 @@ class ResPartner(models.Model):
                             " AND library_crm_short_grams(%(name)s) @> ARRAY[lower(%(term)s)])",
                             name=SQL.identifier(alias, "complete_name"),
                             term=value,
+                            to_flush=model._fields["complete_name"],
                         )
                     )
                 )

@@ -159,6 +159,23 @@ class TestReaderSearch(LibraryCrmCase):
         self.assertEqual(self._pinned("张伟"), {self.zhang.id})
         self.assertIsNone(self._pinned("孟丽芳", operator="not ilike"))
 
+    def test_pending_writes_are_searched(self):
+        Partner = self.env["res.partner"]
+        created = Partner.create({"name": "诸葛", "is_reader": True})
+        self.assertEqual(Partner.search(Partner._search_display_name("ilike", "诸葛")), created)
+        self.env.flush_all()
+        created.name = "Qv"
+        self.assertEqual(Partner.search(Partner._search_display_name("ilike", "Qv")), created)
+        self.assertFalse(Partner.search(Partner._search_display_name("ilike", "诸葛")))
+
+    def test_a_nul_character_leaves_the_planner_as_it_was(self):
+        Partner = self.env["res.partner"]
+        for term in ("ab\x00cd", "\x00"):
+            with self.assertRaises(ValueError):
+                Partner.name_search(term)
+            self.env.cr.execute("SHOW enable_seqscan")
+            self.assertEqual(self.env.cr.fetchone()[0], "on")
+
     def test_ids_leave_archiving_and_access_to_the_caller(self):
         self.zhao.active = False
         Partner = self.env["res.partner"].with_user(self.user_librarian)
