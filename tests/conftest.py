@@ -6,6 +6,7 @@ environment; the server is started here and stopped after the session.
 The server runs as in production: prefork HTTP workers and the evented
 process (websocket bus) on its own port."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -25,16 +26,10 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def odoo_server(tmp_path_factory):
-    conf = os.environ.get("LIBRARY_CRM_ODOO_CONF")
-    database = os.environ.get("LIBRARY_CRM_TEST_DB")
-    if not conf or not database:
-        pytest.fail("run through scripts/test.sh: LIBRARY_CRM_ODOO_CONF/_TEST_DB unset")
-    port = _free_port()
-    gevent_port = _free_port()
-    log_path = tmp_path_factory.mktemp("odoo") / "server.log"
-    command = [
+def odoo_command(conf, database, port, gevent_port, *extra):
+    """Odoo as production runs it, on loopback: prefork workers, the evented
+    process on its own port, no cron thread (a test runs what it needs)."""
+    return [
         os.environ.get("LIBRARY_CRM_PYTHON", sys.executable),
         str(Path(os.environ["ODOO_SRC"]) / "odoo-bin"),
         "-c",
@@ -53,7 +48,21 @@ def odoo_server(tmp_path_factory):
         "--log-level=warn",
         # Which processes started (HTTP workers, evented process).
         "--log-handler=odoo.service.server:INFO",
+        *extra,
     ]
+
+
+@contextlib.contextmanager
+def running_odoo(log_path, *extra):
+    """Start Odoo on the test database (scripts/test.sh's environment), wait
+    until its workers and its evented process answer, stop it afterwards."""
+    conf = os.environ.get("LIBRARY_CRM_ODOO_CONF")
+    database = os.environ.get("LIBRARY_CRM_TEST_DB")
+    if not conf or not database:
+        pytest.fail("run through scripts/test.sh: LIBRARY_CRM_ODOO_CONF/_TEST_DB unset")
+    port = _free_port()
+    gevent_port = _free_port()
+    command = odoo_command(conf, database, port, gevent_port, *extra)
     with open(log_path, "wb") as log:
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -84,6 +93,7 @@ def odoo_server(tmp_path_factory):
             "db": database,
             "gevent_url": f"http://127.0.0.1:{gevent_port}",
             "log": log_path,
+            "process": server,
         }
     finally:
         server.terminate()
@@ -91,6 +101,13 @@ def odoo_server(tmp_path_factory):
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.wait()
+
+
+@pytest.fixture(scope="session")
+def odoo_server(tmp_path_factory):
+    with running_odoo(tmp_path_factory.mktemp("odoo") / "server.log") as server:
+        yield server
 
 
 class RpcError(Exception):

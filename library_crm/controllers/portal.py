@@ -28,6 +28,14 @@ def _form_text(post, name):
     return (post.get(name) or "").replace("\x00", "").strip()
 
 
+def _read_only_unless_just_created(_controller, _rule, _args):
+    """A read-only route (served by a read replica when there is one), except
+    the page a reader lands on right after submitting (``?created=1``): it
+    reads the primary, so it shows what they just wrote even when the
+    replica is a moment behind."""
+    return not request.httprequest.args.get("created")
+
+
 class LibraryCrmPortal(CustomerPortal):
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
@@ -59,6 +67,7 @@ class LibraryCrmPortal(CustomerPortal):
         type="http",
         auth="user",
         website=True,
+        readonly=True,
     )
     def portal_my_suggestions(self, page=1, **kwargs):
         Suggestion = request.env["library.suggestion"]
@@ -79,7 +88,13 @@ class LibraryCrmPortal(CustomerPortal):
         )
         return request.render("library_crm.portal_my_suggestions", values)
 
-    @http.route("/my/suggestions/<int:suggestion_id>", type="http", auth="public", website=True)
+    @http.route(
+        "/my/suggestions/<int:suggestion_id>",
+        type="http",
+        auth="public",
+        website=True,
+        readonly=_read_only_unless_just_created,
+    )
     def portal_my_suggestion(self, suggestion_id, access_token=None, **kwargs):
         try:
             suggestion = self._document_check_access(
@@ -203,7 +218,7 @@ class LibraryCrmPortal(CustomerPortal):
     # Points and the public "You said, we did" page
     # ------------------------------------------------------------------
 
-    @http.route("/my/points", type="http", auth="user", website=True)
+    @http.route("/my/points", type="http", auth="user", website=True, readonly=True)
     def portal_my_points(self, **kwargs):
         partner = request.env.user.partner_id
         transactions = request.env["library.points.transaction"].search(
@@ -249,7 +264,9 @@ class LibraryCrmPortal(CustomerPortal):
         )
         return request.render("library_crm.portal_library_preferences", values)
 
-    @http.route("/library/you-said-we-did", type="http", auth="public", website=True)
+    @http.route(
+        "/library/you-said-we-did", type="http", auth="public", website=True, readonly=True
+    )
     def you_said_we_did(self, **kwargs):
         """读者意见回复公示: only the texts a manager wrote for publication
         (public summary and public reply), never what the reader wrote, and
@@ -282,7 +299,7 @@ class LibraryCrmPortal(CustomerPortal):
         ]
         return request.render("library_crm.portal_you_said_we_did", {"items": items})
 
-    @http.route("/my/library-usage", type="http", auth="user", website=True)
+    @http.route("/my/library-usage", type="http", auth="user", website=True, readonly=True)
     def portal_my_library_usage(self, **kwargs):
         """The reader's own usage summary: read with sudo, for their partner only."""
         partner = request.env.user.partner_id.commercial_partner_id.sudo()
@@ -324,6 +341,7 @@ class LibraryCrmPortal(CustomerPortal):
         type="http",
         auth="user",
         website=True,
+        readonly=True,
     )
     def portal_my_reading_report(self, year=None, **kwargs):
         """The reader's annual reading report (the latest one by default),
@@ -374,7 +392,7 @@ class LibraryCrmPortal(CustomerPortal):
         )
         return request.render("library_crm.portal_my_reading_report", values)
 
-    @http.route("/my/liaison-reviews", type="http", auth="user", website=True)
+    @http.route("/my/liaison-reviews", type="http", auth="user", website=True, readonly=True)
     def portal_my_liaison_reviews(self, **kwargs):
         Review = request.env["library.liaison.review"]
         reviews = Review.search([]) if Review.has_access("read") else Review
